@@ -1,0 +1,98 @@
+/**
+ * Writing JSON text directly. Every document goes through here once, so the common case (a
+ * string with nothing to escape) is a concatenation, and only the rare string that needs escaping
+ * pays for `JSON.stringify`.
+ */
+
+// Quotes, backslashes and control characters must be escaped; surrogates are sent to
+// JSON.stringify too, which escapes a lone one instead of writing invalid UTF-8.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what JSON must escape
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Quotes a string as a JSON string literal. */
+export function quoteJson(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+/**
+ * Accumulates JSON object members (`"a":1,"b":"x"`) without the surrounding braces, in the order
+ * they are written. The caller guarantees that names are unique.
+ */
+export class JsonFields {
+  private text = '';
+
+  /** Adds a string member. */
+  string(name: string, value: string): this {
+    return this.raw(name, quoteJson(value));
+  }
+
+  /** Adds a number member; a non-finite number is written as `null`. */
+  number(name: string, value: number): this {
+    return this.raw(name, Number.isFinite(value) ? String(value) : 'null');
+  }
+
+  /** Adds a boolean member. */
+  boolean(name: string, value: boolean): this {
+    return this.raw(name, value ? 'true' : 'false');
+  }
+
+  /** Adds any JSON-serialisable value (objects, arrays), through `JSON.stringify`. */
+  value(name: string, value: unknown): this {
+    const json = JSON.stringify(value);
+    return json === undefined ? this : this.raw(name, json);
+  }
+
+  /** Adds a member whose value is already JSON text. */
+  raw(name: string, json: string): this {
+    this.text = this.text === '' ? `${quoteJson(name)}:${json}` : `${this.text},${quoteJson(name)}:${json}`;
+    return this;
+  }
+
+  /** True when no member was written. */
+  get isEmpty(): boolean {
+    return this.text === '';
+  }
+
+  /** The members written so far, without braces. */
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** Maximum nesting accepted from untrusted JSON, so a hostile record cannot exhaust the stack. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Parses untrusted JSON text. `JSON.parse` creates `__proto__` as an own property (it never
+ * reaches a prototype), so the result is safe to read and to serialise again; callers that copy
+ * its keys into another object must use {@link setOwn}. Values nested deeper than
+ * {@link MAX_JSON_DEPTH} are rejected.
+ *
+ * @returns the value, or an Error describing why the text is not acceptable JSON.
+ */
+export function parseUntrustedJson(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error: unknown) {
+    return new Error(`invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return depthExceeds(value, MAX_JSON_DEPTH) ? new Error(`JSON nested deeper than ${MAX_JSON_DEPTH}`) : value;
+}
+
+function depthExceeds(value: unknown, remaining: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (remaining === 0) return true;
+  const children = Array.isArray(value) ? value : Object.values(value);
+  return children.some((child) => depthExceeds(child, remaining - 1));
+}
+
+/** True when `value` is a plain JSON object (not an array, not null). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Sets an own property, even one named `__proto__` or `constructor`, without touching prototypes. */
+export function setOwn(target: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}
