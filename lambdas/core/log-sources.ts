@@ -3,7 +3,7 @@
  * app (where sources also become S3 event notification filters) and the indexer (`LOG_SOURCES`).
  */
 import { z } from 'zod';
-import { FORMAT_NAMES, type FormatName, type FormatOptions } from './types';
+import { FORMAT_NAMES, type FormatOptions } from './types';
 
 function isValidRegex(pattern: string): boolean {
   try {
@@ -76,9 +76,4 @@ export function formatOptionsOf(source: LogSource): FormatOptions {
     ...(source.pattern !== undefined && { pattern: source.pattern }),
     ...(source.fieldList !== undefined && { fieldList: source.fieldList }),
   };
-}
-
-/** The format a source names. */
-export function formatNameOf(source: LogSource): FormatName {
-  return source.format;
 }
