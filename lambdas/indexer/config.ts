@@ -1,0 +1,108 @@
+/**
+ * The indexer's configuration, read from the environment once at cold start. A bad value stops
+ * the function with one message naming every problem, instead of failing later on a record.
+ */
+import { z } from 'zod';
+import { type LogSource, LogSourcesSchema } from '../core/log-sources';
+
+const booleanText = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const jsonText = z.string().transform((text, context) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    context.addIssue({ code: 'custom', message: 'must be JSON' });
+    return z.NEVER;
+  }
+});
+
+const EnvSchema = z
+  .object({
+    OPENSEARCH_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    OPENSEARCH_AUTH: z.enum(['sigv4', 'basic', 'none']).default('sigv4'),
+    OPENSEARCH_USERNAME: z.string().min(1).optional(),
+    OPENSEARCH_PASSWORD: z.string().min(1).optional(),
+    INDEX_PREFIX: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _, not starting with - or _')
+      .default('logs'),
+    LOG_SOURCES: jsonText.pipe(LogSourcesSchema).default([]),
+    QUARANTINE_BUCKET: z.string().min(3),
+    QUARANTINE_PREFIX: z
+      .string()
+      .default('quarantine/')
+      .transform((prefix) => (prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`)),
+    CONTINUATION_QUEUE_URL: z.url().optional(),
+    S3_FORCE_PATH_STYLE: booleanText.default(false),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
+    /** Stop starting new work when less than this remains of the invocation. */
+    TIME_SAFETY_MARGIN_MS: z.coerce.number().int().min(1_000).default(30_000),
+    BULK_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(100 * 1024 * 1024)
+      .default(5 * 1024 * 1024),
+  })
+  .refine((env) => env.OPENSEARCH_AUTH !== 'basic' || (env.OPENSEARCH_USERNAME && env.OPENSEARCH_PASSWORD), {
+    message: 'OPENSEARCH_AUTH=basic needs OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD',
+    path: ['OPENSEARCH_AUTH'],
+  });
+
+/** The indexer's validated configuration. */
+export interface IndexerConfig {
+  readonly opensearch: {
+    readonly endpoint: string;
+    readonly auth: 'sigv4' | 'basic' | 'none';
+    readonly username?: string;
+    readonly password?: string;
+    readonly region: string;
+  };
+  readonly indexPrefix: string;
+  readonly logSources: readonly LogSource[];
+  readonly quarantine: { readonly bucket: string; readonly prefix: string };
+  /** Where continuations go; the indexer's own queue. Without it, huge objects fail their message. */
+  readonly continuationQueueUrl?: string;
+  readonly s3ForcePathStyle: boolean;
+  readonly timeSafetyMarginMs: number;
+  readonly bulkMaxBytes: number;
+}
+
+/** The configuration is invalid; the message lists every problem. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+/**
+ * Validates the environment.
+ *
+ * @throws ConfigurationError naming each invalid variable.
+ */
+export function loadIndexerConfig(env: NodeJS.ProcessEnv): IndexerConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
+    );
+    throw new ConfigurationError(`invalid indexer configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    opensearch: {
+      endpoint: e.OPENSEARCH_ENDPOINT,
+      auth: e.OPENSEARCH_AUTH,
+      ...(e.OPENSEARCH_USERNAME !== undefined && { username: e.OPENSEARCH_USERNAME }),
+      ...(e.OPENSEARCH_PASSWORD !== undefined && { password: e.OPENSEARCH_PASSWORD }),
+      region: e.AWS_REGION,
+    },
+    indexPrefix: e.INDEX_PREFIX,
+    logSources: e.LOG_SOURCES,
+    quarantine: { bucket: e.QUARANTINE_BUCKET, prefix: e.QUARANTINE_PREFIX },
+    ...(e.CONTINUATION_QUEUE_URL !== undefined && { continuationQueueUrl: e.CONTINUATION_QUEUE_URL }),
+    s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
+    timeSafetyMarginMs: e.TIME_SAFETY_MARGIN_MS,
+    bulkMaxBytes: e.BULK_MAX_BYTES,
+  };
+}
