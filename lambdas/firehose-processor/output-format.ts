@@ -1,0 +1,61 @@
+/**
+ * The text the processor delivers for a group of events: `raw` (each message, newline-terminated,
+ * as the AWS blueprint writes it) or `json` (one JSON object per line). Strings are built once and
+ * encoded to base64 once per output record by the caller.
+ */
+import { quoteJson } from '../core/json';
+import type { OutputFormat } from './config';
+import type { IsoTimeFormatter } from './iso-time';
+import type { CloudWatchLogEvent, CloudWatchLogsData } from './record-data';
+import { readSyslogLine } from './syslog-line';
+
+/** One line of a Direct PUT syslog record, with the host and time that partition it. */
+export interface DirectLine {
+  readonly text: string;
+  /** Epoch milliseconds: the line's own time, or the time of the syslog line it continues, or the arrival time. */
+  readonly timeMillis: number;
+  /** The syslog host, or `-` when the line has none. */
+  readonly hostname: string;
+  /** The syslog fields as JSON members; empty for a continuation line. */
+  readonly fields: string;
+}
+
+/** Writes the output text of CloudWatch Logs events, all from `payload`'s log group and stream. */
+export function cloudWatchOutputText(
+  events: readonly CloudWatchLogEvent[],
+  payload: CloudWatchLogsData,
+  format: OutputFormat,
+  iso: IsoTimeFormatter,
+): string {
+  let text = '';
+  if (format === 'raw') {
+    for (const event of events) text += `${event.message}\n`;
+    return text;
+  }
+  const source = `,"logGroup":${quoteJson(payload.logGroup)},"logStream":${quoteJson(payload.logStream)}`;
+  for (const event of events) {
+    const syslog = readSyslogLine(event.message, event.timestamp);
+    text += `{"timestamp":"${iso.format(event.timestamp)}","id":${quoteJson(event.id)}${source},"message":${quoteJson(event.message)}${syslog === undefined || syslog.fields === '' ? '' : `,${syslog.fields}`}}\n`;
+  }
+  return text;
+}
+
+/** The `logGroup` of Direct PUT syslog records, which have none of their own. */
+export const DIRECT_LOG_GROUP = 'direct';
+
+/** Writes the output text of Direct PUT syslog lines. */
+export function directOutputText(
+  lines: readonly DirectLine[],
+  format: OutputFormat,
+  iso: IsoTimeFormatter,
+): string {
+  let text = '';
+  if (format === 'raw') {
+    for (const line of lines) text += `${line.text}\n`;
+    return text;
+  }
+  for (const line of lines) {
+    text += `{"timestamp":"${iso.format(line.timeMillis)}","logGroup":"${DIRECT_LOG_GROUP}","logStream":${quoteJson(line.hostname)},"message":${quoteJson(line.text)}${line.fields === '' ? '' : `,${line.fields}`}}\n`;
+  }
+  return text;
+}

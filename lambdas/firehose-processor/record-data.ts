@@ -1,0 +1,147 @@
+/**
+ * Decoding one Firehose record's `data`: base64, then either a gzip'd CloudWatch Logs
+ * subscription payload or (Direct PUT) plain UTF-8 text. Every way the data can be wrong becomes
+ * a reason, never an exception, so one bad record cannot fail its batch.
+ *
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#FirehoseExample
+ */
+import { gunzipSync } from 'node:zlib';
+import { isJsonObject } from '../core/json';
+import { isPartitionableTime } from './partition-keys';
+
+/** One log event of a CloudWatch Logs subscription payload, as CloudWatch Logs sends it. */
+export interface CloudWatchLogEvent {
+  readonly id: string;
+  /** Epoch milliseconds. */
+  readonly timestamp: number;
+  readonly message: string;
+}
+
+/** A `DATA_MESSAGE`: the events of one log stream. */
+export interface CloudWatchLogsData {
+  readonly messageType: 'DATA_MESSAGE';
+  readonly owner: string;
+  readonly logGroup: string;
+  readonly logStream: string;
+  readonly subscriptionFilters: readonly string[];
+  /**
+   * The events as parsed. Members other than `id`, `timestamp` and `message` (such as the
+   * `extractedFields` of a filter pattern) are kept, so a re-ingested payload loses nothing.
+   */
+  readonly logEvents: readonly CloudWatchLogEvent[];
+}
+
+/** What one record's data turned out to be. */
+export type DecodedRecordData =
+  | { readonly kind: 'cloudwatch-control' }
+  | { readonly kind: 'cloudwatch-data'; readonly payload: CloudWatchLogsData }
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+/**
+ * Largest decompressed payload accepted. A CloudWatch Logs batch holds at most 1 MiB of messages
+ * (10,000 events); ids, timestamps and JSON escaping can at worst multiply that a few times, so
+ * 16 MiB leaves room for every real payload while stopping a gzip bomb long before Lambda's
+ * memory runs out.
+ */
+export const MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024;
+
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+const BASE64_PADDING = /=*$/;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes a record's base64 `data`.
+ *
+ * Gzip'd data must be a CloudWatch Logs payload (`CONTROL_MESSAGE` or a well-formed
+ * `DATA_MESSAGE`); anything else gzip'd is invalid. Data that is not gzip'd must be UTF-8 text,
+ * which the caller may accept as newline-delimited syslog.
+ */
+export function decodeRecordData(base64: string): DecodedRecordData {
+  const bytes = decodeBase64(base64);
+  if (bytes === undefined) return { kind: 'invalid', reason: 'data is not base64' };
+  if (bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1)
+    return decodeCloudWatch(bytes);
+  try {
+    return { kind: 'text', text: utf8.decode(bytes) };
+  } catch {
+    return { kind: 'invalid', reason: 'data is neither gzip nor UTF-8 text' };
+  }
+}
+
+/**
+ * Strict base64: `Buffer.from` silently skips characters outside the alphabet, so the decoded
+ * length tells whether anything was skipped.
+ */
+export function decodeBase64(base64: string): Buffer | undefined {
+  if (base64.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(base64, 'base64');
+  const padding = base64.length - base64.replace(BASE64_PADDING, '').length;
+  if (padding > 2 || bytes.length !== (base64.length / 4) * 3 - padding) return undefined;
+  return bytes;
+}
+
+function decodeCloudWatch(gzipped: Buffer): DecodedRecordData {
+  let json: string;
+  try {
+    json = gunzipSync(gzipped, { maxOutputLength: MAX_DECOMPRESSED_BYTES }).toString('utf8');
+  } catch (error: unknown) {
+    if (error instanceof RangeError)
+      return { kind: 'invalid', reason: `decompressed data exceeds ${MAX_DECOMPRESSED_BYTES} bytes` };
+    return { kind: 'invalid', reason: `data is not valid gzip: ${messageOf(error)}` };
+  }
+  let payload: unknown;
+  try {
+    // V8 parses JSON without recursion, and only the known members below are read (never walked),
+    // so deep nesting in a hostile payload costs nothing; a depth check would cost a full walk.
+    payload = JSON.parse(json);
+  } catch (error: unknown) {
+    return { kind: 'invalid', reason: `gzip'd data is not JSON: ${messageOf(error)}` };
+  }
+  return classifyPayload(payload);
+}
+
+function classifyPayload(payload: unknown): DecodedRecordData {
+  if (!isJsonObject(payload)) return { kind: 'invalid', reason: 'payload is not a JSON object' };
+  const type = payload.messageType;
+  if (type === 'CONTROL_MESSAGE') return { kind: 'cloudwatch-control' };
+  if (type !== 'DATA_MESSAGE')
+    return { kind: 'invalid', reason: `unknown messageType ${JSON.stringify(type)?.slice(0, 100)}` };
+  const { owner, logGroup, logStream, subscriptionFilters, logEvents } = payload;
+  if (typeof logGroup !== 'string' || typeof logStream !== 'string')
+    return { kind: 'invalid', reason: 'DATA_MESSAGE without a string logGroup and logStream' };
+  if (!Array.isArray(logEvents)) return { kind: 'invalid', reason: 'DATA_MESSAGE without a logEvents array' };
+  for (let index = 0; index < logEvents.length; index++) {
+    const problem = eventProblem(logEvents[index]);
+    if (problem !== undefined) return { kind: 'invalid', reason: `logEvents[${index}] ${problem}` };
+  }
+  return {
+    kind: 'cloudwatch-data',
+    payload: {
+      messageType: 'DATA_MESSAGE',
+      owner: typeof owner === 'string' ? owner : '',
+      logGroup,
+      logStream,
+      subscriptionFilters: Array.isArray(subscriptionFilters)
+        ? subscriptionFilters.filter((name): name is string => typeof name === 'string')
+        : [],
+      logEvents: logEvents as CloudWatchLogEvent[],
+    },
+  };
+}
+
+function eventProblem(event: unknown): string | undefined {
+  if (!isJsonObject(event)) return 'is not an object';
+  if (typeof event.message !== 'string') return 'has no string message';
+  if (typeof event.id !== 'string') return 'has no string id';
+  const timestamp = event.timestamp;
+  if (typeof timestamp !== 'number' || !isPartitionableTime(timestamp))
+    return 'has no valid epoch-millisecond timestamp';
+  return undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

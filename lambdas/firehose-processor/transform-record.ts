@@ -1,0 +1,308 @@
+/**
+ * One Firehose record's transformation: decode it, group its events by partition, write the first
+ * partition's output and prepare the other partitions for re-ingestion. Pure: nothing here sends
+ * anything; the caller decides, with the whole response in view, what is re-ingested.
+ *
+ * @see https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html
+ * @see https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-partitioning-keys.html
+ */
+import { gzipSync } from 'node:zlib';
+import type { ProcessorConfig } from './config';
+import { IsoTimeFormatter } from './iso-time';
+import { cloudWatchOutputText, DIRECT_LOG_GROUP, type DirectLine, directOutputText } from './output-format';
+import {
+  EMPTY_PARTITION_VALUE,
+  isPartitionableTime,
+  type PartitionKeys,
+  safePartitionValue,
+  type TimeBucket,
+  TimePartitioner,
+} from './partition-keys';
+import {
+  type CloudWatchLogEvent,
+  type CloudWatchLogsData,
+  decodeBase64,
+  decodeRecordData,
+} from './record-data';
+import { readSyslogLine } from './syslog-line';
+
+/** The part of a Firehose record the transformation reads. */
+export interface FirehoseInputRecord {
+  readonly recordId: string;
+  /** Epoch milliseconds; the reference time of RFC 3164 syslog lines and the time of lines without one. */
+  readonly approximateArrivalTimestamp: number;
+  /** Base64. */
+  readonly data: string;
+}
+
+/** What becomes of one record, before the response's size is taken into account. */
+export type RecordTransform =
+  /** Nothing to deliver (a `CONTROL_MESSAGE`, or no events). */
+  | { readonly kind: 'drop'; readonly reason: string }
+  /** The record cannot be processed; Firehose keeps it in its error prefix. */
+  | { readonly kind: 'fail'; readonly reason: string }
+  /** Its first partition's output, plus re-ingestion payloads for its other partitions. */
+  | RecordOutput
+  /** Its output alone is too large for a response: all its events are re-ingested in smaller payloads. */
+  | {
+      readonly kind: 'reingest';
+      readonly reason: string;
+      readonly payloads: readonly Buffer[];
+      readonly events: number;
+    };
+
+/** A record that delivers output: its first partition's events. */
+export interface RecordOutput {
+  readonly kind: 'output';
+  /** Base64 of the output text. */
+  readonly data: string;
+  readonly partitionKeys: PartitionKeys;
+  /** Events in this output. */
+  readonly events: number;
+  /** Events in the other partitions. */
+  readonly otherEvents: number;
+  /** One or more payloads per other partition; the record is Ok only once they are all re-ingested. */
+  readonly otherPartitions: readonly Buffer[];
+  /** Payloads that stand for this output if the response has no room for it. */
+  reingestOutput(): readonly Buffer[];
+}
+
+/** Limits that shape the transformation. */
+export interface TransformLimits {
+  /** Largest base64 output one record may have; anything larger can never fit in a response. */
+  readonly maxOutputBytes: number;
+  /** Largest payload one re-ingested record may carry. */
+  readonly maxReingestRecordBytes: number;
+  /** Output bytes each payload should stand for when an oversized output is split up. */
+  readonly reingestChunkOutputBytes: number;
+}
+
+interface Group<T> {
+  readonly bucket: TimeBucket;
+  readonly items: T[];
+}
+
+/**
+ * Transforms records one at a time. Holds the partitioner's and timestamp formatter's caches, so
+ * one instance should serve a whole batch.
+ */
+export class RecordTransformer {
+  private readonly partitioner: TimePartitioner;
+  private readonly iso = new IsoTimeFormatter();
+
+  constructor(
+    private readonly config: ProcessorConfig,
+    private readonly limits: TransformLimits,
+  ) {
+    this.partitioner = new TimePartitioner(config.partitionKeys);
+  }
+
+  /** Transforms one record; never throws for bad data. */
+  transform(record: FirehoseInputRecord): RecordTransform {
+    const decoded = decodeRecordData(record.data);
+    switch (decoded.kind) {
+      case 'invalid':
+        return { kind: 'fail', reason: decoded.reason };
+      case 'cloudwatch-control':
+        return { kind: 'drop', reason: 'CONTROL_MESSAGE' };
+      case 'cloudwatch-data':
+        return this.transformCloudWatch(record, decoded.payload);
+      case 'text':
+        return this.transformDirect(record, decoded.text);
+    }
+  }
+
+  private transformCloudWatch(record: FirehoseInputRecord, payload: CloudWatchLogsData): RecordTransform {
+    const events = payload.logEvents;
+    if (events.length === 0) return { kind: 'drop', reason: 'DATA_MESSAGE without events' };
+    const groups = this.groupBy(events, (event) => event.timestamp, sameSource);
+    const logGroup = safePartitionValue(payload.logGroup);
+    const logStream = safePartitionValue(payload.logStream);
+    const toPayloads = (items: readonly CloudWatchLogEvent[], chunks = 1) =>
+      this.payloads(items, chunks, (part) => gzipSync(JSON.stringify({ ...payload, logEvents: part })));
+    return this.output(
+      groups,
+      (group) => this.partitionKeys(logGroup, logStream, group.bucket),
+      (items) => cloudWatchOutputText(items, payload, this.config.outputFormat, this.iso),
+      toPayloads,
+      // A record that needed no split is re-ingested as it came, without gzip'ing it again.
+      () =>
+        groups.length === 1
+          ? [decodeBase64(record.data) ?? Buffer.alloc(0)]
+          : toPayloads(firstOf(groups).items),
+    );
+  }
+
+  private transformDirect(record: FirehoseInputRecord, text: string): RecordTransform {
+    const lines = this.readDirectLines(text, record.approximateArrivalTimestamp);
+    if (lines === undefined)
+      return { kind: 'fail', reason: 'data is neither gzip nor newline-delimited syslog' };
+    if (lines.length === 0) return { kind: 'drop', reason: 'record without lines' };
+    const groups = this.groupBy(
+      lines,
+      (line) => line.timeMillis,
+      (a, b) => a.hostname === b.hostname,
+    );
+    const logGroup = safePartitionValue(DIRECT_LOG_GROUP);
+    const toPayloads = (items: readonly DirectLine[], chunks = 1) =>
+      this.payloads(items, chunks, (part) => Buffer.from(directOutputText(part, 'raw', this.iso)));
+    return this.output(
+      groups,
+      (group) =>
+        this.partitionKeys(logGroup, safePartitionValue(firstOf(group.items).hostname), group.bucket),
+      (items) => directOutputText(items, this.config.outputFormat, this.iso),
+      toPayloads,
+      () =>
+        groups.length === 1
+          ? [decodeBase64(record.data) ?? Buffer.alloc(0)]
+          : toPayloads(firstOf(groups).items),
+    );
+  }
+
+  /**
+   * Reads Direct PUT text as syslog lines. A line that is not syslog continues the line before it
+   * (a stack trace, a wrapped message) and shares its host and time.
+   *
+   * @returns the non-empty lines, or undefined when the first of them is not syslog.
+   */
+  private readDirectLines(text: string, arrivalMillis: number): DirectLine[] | undefined {
+    const lines: DirectLine[] = [];
+    const fallbackTime = isPartitionableTime(arrivalMillis) ? arrivalMillis : Date.now();
+    for (const raw of text.split('\n')) {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line === '') continue;
+      const syslog = readSyslogLine(line, fallbackTime);
+      const previous = lines.at(-1);
+      if (syslog === undefined) {
+        if (previous === undefined) return undefined;
+        lines.push({ text: line, timeMillis: previous.timeMillis, hostname: previous.hostname, fields: '' });
+        continue;
+      }
+      const time = syslog.timeMillis;
+      lines.push({
+        text: line,
+        timeMillis: time !== undefined && isPartitionableTime(time) ? time : fallbackTime,
+        hostname: syslog.hostname ?? EMPTY_PARTITION_VALUE,
+        fields: syslog.fields,
+      });
+    }
+    return lines;
+  }
+
+  /**
+   * Groups items by time bucket, and by source when `sameSource` tells two items apart. Groups
+   * keep the items' order, and the first group is the first item's.
+   */
+  private groupBy<T>(
+    items: readonly T[],
+    timeOf: (item: T) => number,
+    sameSource: (a: T, b: T) => boolean,
+  ): Group<T>[] {
+    const first = firstOf(items);
+    const firstBucket = this.partitioner.bucketOf(timeOf(first));
+    // The common case, one partition for the whole record, allocates nothing per item.
+    let index = 1;
+    while (index < items.length) {
+      const item = items[index] as T;
+      const time = timeOf(item);
+      if (time < firstBucket.start || time >= firstBucket.end || !sameSource(first, item)) break;
+      index++;
+    }
+    if (index === items.length) return [{ bucket: firstBucket, items: items as T[] }];
+    const groups: Group<T>[] = [{ bucket: firstBucket, items: items.slice(0, index) }];
+    for (; index < items.length; index++) {
+      const item = items[index] as T;
+      const bucket = this.partitioner.bucketOf(timeOf(item));
+      let group = groups.find(
+        (candidate) => candidate.bucket.start === bucket.start && sameSource(firstOf(candidate.items), item),
+      );
+      if (group === undefined) {
+        group = { bucket, items: [] };
+        groups.push(group);
+      }
+      group.items.push(item);
+    }
+    return groups;
+  }
+
+  private output<T>(
+    groups: readonly Group<T>[],
+    keysOf: (group: Group<T>) => PartitionKeys,
+    outputText: (items: readonly T[]) => string,
+    toPayloads: (items: readonly T[], chunks?: number) => Buffer[],
+    reingestOutput: () => readonly Buffer[],
+  ): RecordTransform {
+    const [first, ...others] = groups as [Group<T>, ...Group<T>[]];
+    const text = Buffer.from(outputText(first.items), 'utf8');
+    const otherPartitions = others.flatMap((group) => toPayloads(group.items));
+    const otherEvents = others.reduce((sum, group) => sum + group.items.length, 0);
+    const base64Length = Math.ceil(text.length / 3) * 4;
+    if (base64Length > this.limits.maxOutputBytes) {
+      const chunks = Math.ceil(base64Length / this.limits.reingestChunkOutputBytes);
+      return {
+        kind: 'reingest',
+        reason: `output of ${base64Length} bytes exceeds ${this.limits.maxOutputBytes}`,
+        payloads: [...toPayloads(first.items, chunks), ...otherPartitions],
+        events: first.items.length + otherEvents,
+      };
+    }
+    return {
+      kind: 'output',
+      data: text.toString('base64'),
+      partitionKeys: keysOf(first),
+      events: first.items.length,
+      otherEvents,
+      otherPartitions,
+      reingestOutput,
+    };
+  }
+
+  private partitionKeys(logGroup: string, logStream: string, bucket: TimeBucket): PartitionKeys {
+    const keys: PartitionKeys = {};
+    for (const name of this.config.partitionKeys) {
+      keys[name] = name === 'logGroup' ? logGroup : name === 'logStream' ? logStream : bucket.keys[name];
+    }
+    return keys;
+  }
+
+  /**
+   * Encodes items as re-ingestion payloads: first in `chunks` equal parts, then halving any part
+   * whose payload is still over the record limit (at most log2(items) levels deep).
+   */
+  private payloads<T>(
+    items: readonly T[],
+    chunks: number,
+    encode: (items: readonly T[]) => Buffer,
+  ): Buffer[] {
+    const size = Math.ceil(items.length / chunks);
+    const result: Buffer[] = [];
+    for (let start = 0; start < items.length; start += size) {
+      this.fitPayloads(items.slice(start, start + size), encode, result);
+    }
+    return result;
+  }
+
+  private fitPayloads<T>(
+    items: readonly T[],
+    encode: (items: readonly T[]) => Buffer,
+    result: Buffer[],
+  ): void {
+    const payload = encode(items);
+    // One item that is too large on its own is sent anyway: the put fails and the record with it.
+    if (payload.length <= this.limits.maxReingestRecordBytes || items.length === 1) {
+      result.push(payload);
+      return;
+    }
+    const half = Math.ceil(items.length / 2);
+    this.fitPayloads(items.slice(0, half), encode, result);
+    this.fitPayloads(items.slice(half), encode, result);
+  }
+}
+
+function sameSource(): boolean {
+  return true;
+}
+
+function firstOf<T>(items: readonly T[]): T {
+  return items[0] as T;
+}
