@@ -96,3 +96,56 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
 export function setOwn(target: Record<string, unknown>, name: string, value: unknown): void {
   Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
+
+/**
+ * Top-level names a format never writes into a document's fields: the core writes `@timestamp`
+ * and `log` itself, and OpenSearch rejects a document whose source holds one of its metadata
+ * fields (`_id`, `_index`...).
+ */
+export const RESERVED_FIELD_NAMES: ReadonlySet<string> = new Set([
+  '@timestamp',
+  'log',
+  '_id',
+  '_index',
+  '_source',
+  '_routing',
+  '_type',
+  '_field_names',
+  '_ignored',
+  '_seq_no',
+  '_primary_term',
+  '_version',
+  '_doc_count',
+  '_data_stream_timestamp',
+  '_size',
+]);
+
+/**
+ * The name a record's own member is stored under: itself, or for a reserved name the name with
+ * `_original` appended (`log` → `log_original`), repeated while `isTaken` says the record already
+ * uses it. Renaming keeps the value searchable where dropping it would lose data.
+ */
+export function unreservedFieldName(
+  name: string,
+  isTaken: (candidate: string) => boolean = () => false,
+): string {
+  if (!RESERVED_FIELD_NAMES.has(name)) return name;
+  let candidate = `${name}_original`;
+  while (isTaken(candidate)) candidate += '_original';
+  return candidate;
+}
+
+/**
+ * A parsed JSON object as document fields (members without braces), its reserved top-level names
+ * renamed by {@link unreservedFieldName}. Written once by `JSON.stringify`, which also drops the
+ * duplicate keys OpenSearch would reject.
+ */
+export function jsonObjectFields(object: Record<string, unknown>): string {
+  const names = Object.keys(object);
+  if (!names.some((name) => RESERVED_FIELD_NAMES.has(name))) return JSON.stringify(object).slice(1, -1);
+  const renamed: Record<string, unknown> = Object.create(null);
+  const isTaken = (candidate: string): boolean =>
+    Object.hasOwn(object, candidate) || Object.hasOwn(renamed, candidate);
+  for (const name of names) setOwn(renamed, unreservedFieldName(name, isTaken), object[name]);
+  return JSON.stringify(renamed).slice(1, -1);
+}

@@ -1,12 +1,212 @@
-// PLACEHOLDER: replaced by the real parser in this session; never shipped as is.
-import type { LogFormat } from '../types';
+/**
+ * VPC Flow Logs, text format: space-separated fields, `-` where a field does not apply. Field
+ * names follow the AWS field names with `-` turned into `_` (`log-status` → `log_status`); the
+ * numeric fields are JSON numbers, the others strings. `@timestamp` is the record's `start`.
+ *
+ * @see https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html
+ */
+import { JsonFields, quoteJson, unreservedFieldName } from '../json';
+import { isoFromEpochMillis } from '../time';
+import type { LogFormat, ParserContext, RecordParser, RecordResult } from '../types';
 
+/** The default format: the version 2 fields, in this order. */
+const DEFAULT_FIELDS = [
+  'version',
+  'account_id',
+  'interface_id',
+  'srcaddr',
+  'dstaddr',
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'action',
+  'log_status',
+];
+
+/**
+ * A 29-field line without a header: the default fields then the other version 3-5 fields, the
+ * layout AWS integrations (Elastic's among them) assume for "all fields" flow logs.
+ */
+const DEFAULT_AND_V3_TO_V5_FIELDS = [
+  ...DEFAULT_FIELDS,
+  'vpc_id',
+  'subnet_id',
+  'instance_id',
+  'tcp_flags',
+  'type',
+  'pkt_srcaddr',
+  'pkt_dstaddr',
+  'region',
+  'az_id',
+  'sublocation_type',
+  'sublocation_id',
+  'pkt_src_aws_service',
+  'pkt_dst_aws_service',
+  'flow_direction',
+  'traffic_path',
+];
+
+/** Fields that AWS types as integers (INT_32/INT_64 in the Parquet format); all others are text. */
+const NUMERIC_FIELDS = new Set([
+  'version',
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'tcp_flags',
+  'traffic_path',
+  'encryption_status',
+]);
+
+/** Every field AWS documents (versions 2-8 and later), to recognise a header line. */
+const KNOWN_FIELDS = new Set([
+  ...DEFAULT_AND_V3_TO_V5_FIELDS,
+  'ecs_cluster_arn',
+  'ecs_cluster_name',
+  'ecs_container_instance_arn',
+  'ecs_container_instance_id',
+  'ecs_container_id',
+  'ecs_second_container_id',
+  'ecs_service_name',
+  'ecs_task_definition_arn',
+  'ecs_task_arn',
+  'ecs_task_id',
+  'reject_reason',
+  'resource_id',
+  'encryption_status',
+]);
+
+const FIELD_NAME = /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$/;
+// Digits a JSON number can take as written: no sign, no leading zero, within a long.
+const PLAIN_INTEGER = /^(?:0|[1-9]\d{0,17})$/;
+const INTEGER = /^\d{1,18}$/;
+const DEFAULT_RECORD_START =
+  /^\d+ \S+ \S+ \S+ \S+ \S+ \S+ \S+ \S+ \S+ \d+ \d+ (?:ACCEPT|REJECT|-) (?:OK|NODATA|SKIPDATA)(?: |$)/;
+
+/** The fields of one layout, with what the hot loop needs precomputed. */
+interface FieldLayout {
+  /** Document field names (reserved names renamed), one per column. */
+  readonly names: readonly string[];
+  readonly numeric: readonly boolean[];
+  /** Column of `start`, or -1. */
+  readonly startColumn: number;
+}
+
+function layoutOf(fieldNames: readonly string[]): FieldLayout | Error {
+  const seen = new Set<string>();
+  for (const name of fieldNames) {
+    if (seen.has(name)) return new Error(`field "${name}" is listed twice`);
+    seen.add(name);
+  }
+  return {
+    names: fieldNames.map((name) => unreservedFieldName(name, (candidate) => seen.has(candidate))),
+    numeric: fieldNames.map((name) => NUMERIC_FIELDS.has(name)),
+    startColumn: fieldNames.indexOf('start'),
+  };
+}
+
+const DEFAULT_LAYOUT = layoutOf(DEFAULT_FIELDS) as FieldLayout;
+const DEFAULT_AND_V3_TO_V5_LAYOUT = layoutOf(DEFAULT_AND_V3_TO_V5_FIELDS) as FieldLayout;
+
+/** An AWS field name as a document field name: `log-status` or `${log-status}` → `log_status`. */
+function documentFieldName(awsName: string): string {
+  return awsName.replace(/^\$\{(.*)\}$/, '$1').replaceAll('-', '_');
+}
+
+/**
+ * The field names of a header line (`version account-id interface-id ...`): every word is a field
+ * name and at least one is a field AWS documents, so a new AWS field still works, while data
+ * (addresses, numbers, `-`, upper-case actions) never passes.
+ */
+function headerFieldNames(line: string): string[] | undefined {
+  const first = line.charCodeAt(0);
+  if (first < 0x61 || first > 0x7a) return undefined;
+  const words = line.trim().split(/\s+/);
+  if (!words.every((word) => FIELD_NAME.test(word))) return undefined;
+  const names = words.map(documentFieldName);
+  return names.some((name) => KNOWN_FIELDS.has(name)) ? names : undefined;
+}
+
+/** Splits a record on single spaces, as AWS writes it, or on any run of whitespace otherwise. */
+function columnsOf(record: string, expected: number): string[] {
+  const columns = record.split(' ');
+  return columns.length === expected ? columns : record.trim().split(/\s+/);
+}
+
+function parseColumns(layout: FieldLayout, columns: readonly string[]): RecordResult {
+  const fields = new JsonFields();
+  let timestamp: string | undefined;
+  for (let column = 0; column < columns.length; column += 1) {
+    const value = columns[column] ?? '-';
+    if (value === '-') continue;
+    const name = layout.names[column] ?? '';
+    if (layout.numeric[column] === true) {
+      if (PLAIN_INTEGER.test(value)) fields.raw(name, value);
+      else if (INTEGER.test(value)) fields.raw(name, String(Number(value)));
+      else return { kind: 'error', reason: `${name} is not a number: ${quoteJson(value.slice(0, 64))}` };
+      if (column === layout.startColumn) timestamp = isoFromEpochMillis(Number(value) * 1000);
+    } else {
+      fields.string(name, value);
+    }
+  }
+  if (fields.isEmpty) return { kind: 'error', reason: 'record has no field other than "-"' };
+  return { kind: 'event', ...(timestamp === undefined ? {} : { timestamp }), fields: fields.toString() };
+}
+
+function createVpcFlowParser(context: ParserContext): RecordParser {
+  let configured: FieldLayout | undefined;
+  if (context.options.fieldList !== undefined) {
+    const layout = layoutOf(context.options.fieldList.trim().split(/\s+/).map(documentFieldName));
+    if (layout instanceof Error) throw new Error(`vpcflow fieldList: ${layout.message}`);
+    configured = layout;
+  }
+  // A header line in the file names the fields of the lines after it, whatever fieldList says.
+  let fromHeader: FieldLayout | undefined;
+  return {
+    parse(record: string): RecordResult {
+      const headerNames = headerFieldNames(record);
+      if (headerNames !== undefined) {
+        const layout = layoutOf(headerNames);
+        if (layout instanceof Error) return { kind: 'error', reason: `header line: ${layout.message}` };
+        fromHeader = layout;
+        return { kind: 'skip' };
+      }
+      const layout = fromHeader ?? configured;
+      if (layout !== undefined) {
+        const columns = columnsOf(record, layout.names.length);
+        if (columns.length === layout.names.length) return parseColumns(layout, columns);
+        return {
+          kind: 'error',
+          reason: `expected ${layout.names.length} fields (${fromHeader === undefined ? 'fieldList' : 'header line'}), found ${columns.length}`,
+        };
+      }
+      const columns = columnsOf(record, DEFAULT_FIELDS.length);
+      if (columns.length === DEFAULT_FIELDS.length) return parseColumns(DEFAULT_LAYOUT, columns);
+      if (columns.length === DEFAULT_AND_V3_TO_V5_FIELDS.length)
+        return parseColumns(DEFAULT_AND_V3_TO_V5_LAYOUT, columns);
+      return {
+        kind: 'error',
+        reason: `expected the default format's ${DEFAULT_FIELDS.length} fields (or ${DEFAULT_AND_V3_TO_V5_FIELDS.length}), found ${columns.length}; a custom format needs a header line or fieldList`,
+      };
+    },
+  };
+}
+
+const VPC_FLOW_KEY = /(?:^|\/)AWSLogs\/[^/]+\/(?:aws-service=)?vpcflowlogs\//;
+
+/** VPC Flow Logs delivered to S3 as text, in the default or a custom format. */
 export const vpcFlowFormat: LogFormat = {
   name: 'vpcflow',
   framing: 'lines',
-  matchesKey: () => false,
-  matchesContent: () => false,
-  createParser: () => {
-    throw new Error('vpcflow parser not implemented yet');
-  },
+  matchesKey: (key) => VPC_FLOW_KEY.test(key),
+  matchesContent: (firstLine) =>
+    headerFieldNames(firstLine) !== undefined || DEFAULT_RECORD_START.test(firstLine),
+  createParser: createVpcFlowParser,
 };
