@@ -106,12 +106,10 @@ export async function processFirehoseEvent(
   });
   const transforms = event.records.map((record) => transformer.transform(record));
 
-  // Records without output take their small share of the response first; outputs then fill the
-  // rest in order, and any that does not fit is re-ingested instead.
-  let responseBytes = EMPTY_RESPONSE_BYTES;
-  transforms.forEach((transform, index) => {
-    if (transform.kind !== 'output') responseBytes += entryBytes(idOf(event, index), 'ProcessingFailed') + 1;
-  });
+  // Every record may end up without data (Dropped or ProcessingFailed), so each reserves that
+  // much first; outputs then fill the rest in order, and one that does not fit is re-ingested.
+  const withoutData = event.records.map((record) => entryBytes(record.recordId, 'ProcessingFailed'));
+  let responseBytes = EMPTY_RESPONSE_BYTES + withoutData.reduce((sum, bytes) => sum + bytes + 1, 0);
   const entries: ReingestEntry[] = [];
   const plans = transforms.map((transform, index): Plan => {
     const record = event.records[index];
@@ -124,7 +122,10 @@ export async function processFirehoseEvent(
       return { transform, inResponse: false, entries: [], events: 0 };
     if (transform.kind === 'reingest')
       return { transform, inResponse: false, entries: enqueue(transform.payloads), events: transform.events };
-    const bytes = entryBytes(idOf(event, index), 'Ok', transform.partitionKeys) + transform.data.length + 1;
+    const bytes =
+      entryBytes(idOf(event, index), 'Ok', transform.partitionKeys) +
+      transform.data.length -
+      (withoutData[index] ?? 0);
     const fits = responseBytes + bytes <= maxResponseBytes;
     if (fits) responseBytes += bytes;
     const own = fits ? [] : enqueue(transform.reingestOutput());
@@ -145,21 +146,22 @@ export async function processFirehoseEvent(
     const recordId = idOf(event, index);
     const { transform } = plan;
     const answer = answerOf(plan, reingestion);
+    if (answer.result !== 'ProcessingFailed' && transform.kind !== 'drop' && transform.kind !== 'fail') {
+      const delivered = transform.kind === 'output' && plan.inResponse ? transform.events : 0;
+      eventsDelivered += delivered;
+      eventsReingested += plan.events - delivered;
+    }
     if (answer.result !== 'Ok') {
       notes.push({ recordId, ...answer });
       records.push({ recordId, result: answer.result });
-      return;
-    }
-    if (transform.kind !== 'output') return;
-    eventsDelivered += plan.inResponse ? transform.events : 0;
-    eventsReingested += plan.events - (plan.inResponse ? transform.events : 0);
-    if (plan.inResponse)
+    } else if (transform.kind === 'output') {
       records.push({
         recordId,
         result: 'Ok',
         data: transform.data,
         metadata: { partitionKeys: transform.partitionKeys },
       });
+    }
   });
 
   const count = (result: FirehoseTransformationResultRecord['result']) =>
@@ -180,7 +182,7 @@ export async function processFirehoseEvent(
       reingestedPayloads: entries.length - reingestion.failed.size,
       reingestFailedPayloads: reingestion.failed.size,
       reingestCalls: reingestion.calls,
-      responseBytes,
+      responseBytes: responseBytesOf(records),
     },
   };
 }
@@ -231,6 +233,15 @@ function answerOf(plan: Plan, reingestion: Reingestion): { result: 'Ok' } | Omit
 
 function idOf(event: FirehoseTransformationEvent, index: number): string {
   return event.records[index]?.recordId ?? '';
+}
+
+/** The exact serialised size of `{"records":[...]}`. */
+function responseBytesOf(records: readonly FirehoseTransformationResultRecord[]): number {
+  let bytes = EMPTY_RESPONSE_BYTES + Math.max(0, records.length - 1);
+  for (const record of records)
+    bytes +=
+      entryBytes(record.recordId, record.result, record.metadata?.partitionKeys) + (record.data?.length ?? 0);
+  return bytes;
 }
 
 /** The serialised size of a response record, without its `data` text. */
