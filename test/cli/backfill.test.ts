@@ -1,0 +1,553 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  CheckpointWriter,
+  type CommandIo,
+  CompletionFrontier,
+  enqueueHandler,
+  type ListedObject,
+  ProgressReporter,
+  parseBackfillArgs,
+  readCheckpoint,
+  run,
+  runBackfill,
+} from '../../bin/cli/backfill';
+import { parseMessageBody } from '../../lambdas/indexer/messages';
+import { FAUXQS_CREDENTIALS, type FauxqsHarness, startFauxqs } from '../support/fauxqs';
+
+/** Output streams that remember what was written, and a stop signal the test controls. */
+function captureIo(isTTY = false) {
+  const controller = new AbortController();
+  let stdout = '';
+  let stderr = '';
+  const out = new PassThrough().on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  const err = Object.assign(
+    new PassThrough().on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    }),
+    { isTTY, columns: 120 },
+  );
+  const io: CommandIo = { stdout: out, stderr: err, signal: controller.signal };
+  return { io, controller, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** The keys a queue's messages announce, decoded the way the indexer decodes them. */
+function announcedKeys(bodies: readonly (string | undefined)[]): string[] {
+  return bodies.flatMap((body) => {
+    const content = parseMessageBody(body ?? '');
+    return content.kind === 'objects' ? content.objects.map((object) => object.key) : [];
+  });
+}
+
+describe('parseBackfillArgs', () => {
+  it('applies the defaults', () => {
+    // Act
+    const options = parseBackfillArgs(['--bucket', 'b', '--queue-url', 'http://q']);
+
+    // Assess
+    expect(options).toEqual({
+      bucket: 'b',
+      prefix: '',
+      follow: false,
+      pollIntervalMs: 60_000,
+      mode: 'enqueue',
+      queueUrl: 'http://q',
+      concurrency: 4,
+    });
+  });
+
+  it('reads times as ISO-8601, a date alone as midnight UTC', () => {
+    const options = parseBackfillArgs([
+      '--bucket=b',
+      '--queue-url=q',
+      '--since=2024-05-01',
+      '--until=2024-05-01T12:00:00+02:00',
+      '--follow',
+      '--poll-interval=0.5',
+    ]);
+
+    expect(options).toMatchObject({
+      since: Date.UTC(2024, 4, 1),
+      until: Date.UTC(2024, 4, 1, 10),
+      follow: true,
+      pollIntervalMs: 500,
+    });
+  });
+
+  it.each([
+    [[], /--bucket is required/],
+    [['--bucket', 'b'], /--queue-url is required in enqueue mode/],
+    [['--bucket', 'b', '--queue-url', 'q', '--mode', 'copy'], /--mode must be enqueue or index/],
+    [['--bucket', 'b', '--queue-url', 'q', '--since', 'yesterday'], /--since must be an ISO-8601/],
+    [
+      ['--bucket', 'b', '--queue-url', 'q', '--since', '2024-02-01', '--until', '2024-01-01'],
+      /--since must be earlier than --until/,
+    ],
+    [['--bucket', 'b', '--queue-url', 'q', '--poll-interval', '5'], /only applies with --follow/],
+    [['--bucket', 'b', '--queue-url', 'q', '--follow', '--poll-interval', '0'], /positive number/],
+    [['--bucket', 'b', '--queue-url', 'q', '--concurrency', '0'], /--concurrency must be an integer from 1/],
+    [['--bucket', 'b', '--queue-url', 'q', '--concurrency', '2.5'], /--concurrency must be an integer/],
+    [['--bucket', 'b', '--queue-url', 'q', 'extra'], /Unexpected argument 'extra'/],
+    [['--bucket', 'b', '--queue-url', 'q', '--colour'], /Unknown option '--colour'/],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseBackfillArgs(argv)).toThrow(message);
+  });
+});
+
+describe('CompletionFrontier', () => {
+  it('passes a key only when every batch before it is done', () => {
+    // Prepare
+    const frontier = new CompletionFrontier('start');
+    const [first, second, third] = ['a/10', 'a/20', 'a/30'].map((key) => frontier.register(key)) as [
+      number,
+      number,
+      number,
+    ];
+
+    // Act & Assess: out of order, the frontier waits for the first batch.
+    expect(frontier.complete(third)).toBe(false);
+    expect(frontier.complete(second)).toBe(false);
+    expect(frontier.lastCompleted).toBe('start');
+    expect(frontier.complete(first)).toBe(true);
+    expect(frontier.lastCompleted).toBe('a/30');
+    expect(frontier.outstanding).toBe(0);
+    expect(() => frontier.complete(first)).toThrow(/already passed/);
+  });
+});
+
+describe('checkpoint files', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'backfill-checkpoint-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('saves the newest key atomically and reads it back', async () => {
+    // Prepare
+    const file = path.join(dir, 'nested', 'checkpoint.json');
+    const writer = new CheckpointWriter(file, 'bucket', 'logs/');
+
+    // Act
+    for (const key of ['logs/1', 'logs/2', 'logs/3']) writer.save(key);
+    await writer.flush();
+
+    // Assess
+    expect(await readCheckpoint(file, 'bucket', 'logs/')).toBe('logs/3');
+    expect(await readdir(path.dirname(file))).toEqual(['checkpoint.json']);
+  });
+
+  it('starts over when the file does not exist', async () => {
+    expect(await readCheckpoint(path.join(dir, 'absent.json'), 'bucket', '')).toBeUndefined();
+  });
+
+  it('refuses a checkpoint of another bucket or prefix, or a file that is not one', async () => {
+    // Prepare
+    const file = path.join(dir, 'checkpoint.json');
+    const writer = new CheckpointWriter(file, 'bucket', 'logs/');
+    writer.save('logs/1');
+    await writer.flush();
+    const garbage = path.join(dir, 'garbage.json');
+    await writeFile(garbage, 'logs/1\n');
+
+    // Act & Assess
+    await expect(readCheckpoint(file, 'other', 'logs/')).rejects.toThrow(/is for s3:\/\/bucket\/logs\//);
+    await expect(readCheckpoint(file, 'bucket', '')).rejects.toThrow(/not s3:\/\/bucket\//);
+    await expect(readCheckpoint(garbage, 'bucket', 'logs/')).rejects.toThrow(
+      /not a logpipe backfill checkpoint/,
+    );
+  });
+});
+
+describe('enqueueHandler', () => {
+  // Mock one instance: mocking the class would also mock the fauxqs harness' client.
+  const sqs = new SQSClient({ region: 'us-east-1' });
+  const sqsMock = mockClient(sqs);
+  const objects: ListedObject[] = ['k0', 'k1', 'k2'].map((key, index) => ({
+    key,
+    size: index,
+    etag: `"e${index}"`,
+    lastModified: Date.UTC(2024, 0, 1),
+  }));
+
+  afterEach(() => {
+    sqsMock.reset();
+  });
+
+  it('sends again only the entries SQS failed, until they are accepted', async () => {
+    // Prepare
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Failed: [{ Id: '1', SenderFault: false, Code: 'InternalError' }], Successful: [] })
+      .resolves({ Failed: [], Successful: [] });
+    const handler = enqueueHandler(sqs, 'http://queue', 'bucket', 'us-east-1', { baseDelayMs: 1 });
+
+    // Act
+    await handler.handle(objects);
+
+    // Assess
+    const calls = sqsMock.commandCalls(SendMessageBatchCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]?.args[0].input.Entries?.map((entry) => entry.Id)).toEqual(['0', '1', '2']);
+    expect(calls[1]?.args[0].input.Entries?.map((entry) => entry.Id)).toEqual(['1']);
+    expect(announcedKeys(calls[1]?.args[0].input.Entries?.map((entry) => entry.MessageBody) ?? [])).toEqual([
+      'k1',
+    ]);
+  });
+
+  it('gives up after the last attempt with the keys and the reasons', async () => {
+    // Prepare
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolves({ Failed: [{ Id: '2', SenderFault: false, Code: 'ServiceUnavailable', Message: 'busy' }] });
+    const handler = enqueueHandler(sqs, 'http://queue', 'bucket', 'us-east-1', {
+      maxAttempts: 3,
+      baseDelayMs: 1,
+    });
+
+    // Act & Assess
+    await expect(handler.handle(objects)).rejects.toThrow(
+      'SQS failed "k2" (ServiceUnavailable: busy) after 3 attempts',
+    );
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(3);
+  });
+
+  it('does not retry a message SQS refuses as such', async () => {
+    // Prepare
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolves({
+        Failed: [{ Id: '0', SenderFault: true, Code: 'InvalidParameterValue', Message: 'too big' }],
+      });
+    const handler = enqueueHandler(sqs, 'http://queue', 'bucket', 'us-east-1', { baseDelayMs: 1 });
+
+    // Act & Assess
+    await expect(handler.handle(objects)).rejects.toThrow(
+      'SQS refused "k0" (InvalidParameterValue: too big)',
+    );
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+  });
+});
+
+describe('ProgressReporter', () => {
+  it('draws a bar with the ETA on a terminal once the total is known', () => {
+    // Prepare
+    let now = 0;
+    const { io, stderr } = captureIo(true);
+    const progress = new ProgressReporter(io.stderr, 5000, () => now);
+
+    // Act
+    progress.listed(100, 5);
+    progress.listingComplete();
+    now = 10_000;
+    progress.handled(50, 50_000_000);
+    progress.finish();
+
+    // Assess: 50 objects in 10 s, 50 left.
+    const lastFrame = stderr().split('\r\u001b[2K').at(-1);
+    expect(lastFrame).toContain('50/100 objects, 50.0 MB, 5.0 objects/s, 5.0 MB/s ETA 10s, 5 filtered out');
+    expect(lastFrame).toMatch(/^\[#+\.+\] 50% /);
+  });
+
+  it('writes plain lines at most every interval when stderr is not a terminal', () => {
+    // Prepare
+    let now = 0;
+    const { io, stderr } = captureIo(false);
+    const progress = new ProgressReporter(io.stderr, 5000, () => now);
+
+    // Act
+    progress.listed(10, 0);
+    now = 1000;
+    progress.handled(10, 10);
+    now = 6000;
+    progress.handled(10, 10);
+
+    // Assess
+    expect(stderr().split('\n')).toEqual([
+      'backfill: 0 objects (10 listed so far), 0 B, 0.0 objects/s, 0 B/s',
+      'backfill: 20 objects (10 listed so far), 20 B, 3.3 objects/s, 3 B/s',
+      '',
+    ]);
+  });
+});
+
+describe('logpipe backfill against fauxqs', () => {
+  let fauxqs: FauxqsHarness;
+  let dir: string;
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+    Object.assign(process.env, fauxqs.env);
+  });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'backfill-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  afterAll(async () => {
+    process.env = savedEnv;
+    await fauxqs.stop();
+  });
+
+  const backfill = async (argv: readonly string[], io = captureIo()) => {
+    const code = await run(['--endpoint', fauxqs.endpoint, ...argv], io.io);
+    return { code, stdout: io.stdout(), stderr: io.stderr() };
+  };
+
+  it('announces every object under the prefix, keys encoded as S3 encodes them', async () => {
+    // Prepare
+    const bucket = await fauxqs.createBucket();
+    const { queueUrl } = await fauxqs.createQueueWithDlq();
+    const keys = ['logs/a b.log', 'logs/a+b.log', 'logs/été/日本.log', 'logs/x=1/(1).log', 'logs/😀'];
+    const etags = new Map<string, string>();
+    for (const key of keys) etags.set(key, await fauxqs.putObject(bucket, key, `body of ${key}`));
+    await fauxqs.putObject(bucket, 'other/not-me.log', 'x');
+
+    // Act
+    const result = await backfill(['--bucket', bucket, '--prefix', 'logs/', '--queue-url', queueUrl]);
+    const messages = await fauxqs.drainQueue(queueUrl);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ handled: 5, outcome: 'completed', filtered: 0 });
+    const tasks = messages.flatMap((message) => {
+      const content = parseMessageBody(message.Body ?? '');
+      return content.kind === 'objects' ? content.objects : [];
+    });
+    expect(tasks.map((task) => task.key).sort()).toEqual([...keys].sort());
+    for (const task of tasks) {
+      expect(task).toEqual({
+        bucket,
+        key: task.key,
+        size: Buffer.byteLength(`body of ${task.key}`),
+        etag: etags.get(task.key)?.replace(/"/g, ''),
+      });
+    }
+    // The raw bodies carry the encoded key, as S3 would send them.
+    const rawKeys = messages.map(
+      (message) =>
+        (JSON.parse(message.Body ?? '') as { Records: [{ s3: { object: { key: string } } }] }).Records[0].s3
+          .object.key,
+    );
+    expect(rawKeys).toContain('logs/a+b.log');
+    expect(rawKeys).toContain('logs/a%2Bb.log');
+    expect(rawKeys).toContain('logs/x%3D1/%281%29.log');
+  });
+
+  it('keeps only objects modified in [--since, --until)', async () => {
+    // Prepare: three generations of objects, told apart by LastModified (fauxqs keeps milliseconds).
+    const bucket = await fauxqs.createBucket();
+    const { queueUrl } = await fauxqs.createQueueWithDlq();
+    await fauxqs.putObject(bucket, 'old-1', 'x');
+    await fauxqs.putObject(bucket, 'old-2', 'x');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const since = new Date().toISOString();
+    await fauxqs.putObject(bucket, 'mid-1', 'x');
+    await fauxqs.putObject(bucket, 'mid-2', 'x');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const until = new Date().toISOString();
+    await fauxqs.putObject(bucket, 'new-1', 'x');
+    const checkpoint = path.join(dir, 'checkpoint.json');
+
+    // Act
+    const result = await backfill([
+      '--bucket',
+      bucket,
+      '--queue-url',
+      queueUrl,
+      '--since',
+      since,
+      '--until',
+      until,
+      '--checkpoint',
+      checkpoint,
+    ]);
+    const messages = await fauxqs.drainQueue(queueUrl);
+
+    // Assess: the checkpoint passes the filtered keys too (the listing order is mid-, new-, old-).
+    expect(result.code).toBe(0);
+    expect(announcedKeys(messages.map((message) => message.Body)).sort()).toEqual(['mid-1', 'mid-2']);
+    expect(JSON.parse(result.stdout)).toMatchObject({ handled: 2, filtered: 3, checkpoint: 'old-2' });
+    expect(await readCheckpoint(checkpoint, bucket, '')).toBe('old-2');
+  });
+
+  it('resumes after the checkpoint and starts over when the file is deleted', async () => {
+    // Prepare
+    const bucket = await fauxqs.createBucket();
+    const { queueUrl } = await fauxqs.createQueueWithDlq();
+    for (const key of ['k-01', 'k-02', 'k-03']) await fauxqs.putObject(bucket, key, key);
+    const checkpoint = path.join(dir, 'checkpoint.json');
+    const argv = ['--bucket', bucket, '--queue-url', queueUrl, '--checkpoint', checkpoint];
+    await backfill(argv);
+    await fauxqs.drainQueue(queueUrl);
+    await fauxqs.putObject(bucket, 'k-04', 'k-04');
+
+    // Act
+    const resumed = await backfill(argv);
+    const afterResume = announcedKeys((await fauxqs.drainQueue(queueUrl)).map((message) => message.Body));
+    await rm(checkpoint);
+    await backfill(argv);
+    const afterDelete = announcedKeys((await fauxqs.drainQueue(queueUrl)).map((message) => message.Body));
+
+    // Assess
+    expect(resumed.stderr).toContain('resuming after "k-03"');
+    expect(afterResume).toEqual(['k-04']);
+    expect(afterDelete.sort()).toEqual(['k-01', 'k-02', 'k-03', 'k-04']);
+  });
+
+  it('pages through the listing with several batches in flight and checkpoints past the last page', async () => {
+    // Prepare: 10-key pages (the CLI lists 1000) make page boundaries cheap to cross.
+    const bucket = await fauxqs.createBucket();
+    const { queueUrl } = await fauxqs.createQueueWithDlq();
+    const keys = Array.from({ length: 57 }, (_, index) => `p/${String(index).padStart(3, '0')}`);
+    await Promise.all(keys.map((key) => fauxqs.putObject(bucket, key, 'xy')));
+    const checkpoint = path.join(dir, 'checkpoint.json');
+    const io = captureIo();
+    const options = parseBackfillArgs(['--bucket', bucket, '--queue-url', queueUrl, '--concurrency', '3']);
+    if (options === 'help') throw new Error('unexpected help');
+    const sqs = new SQSClient({
+      endpoint: fauxqs.endpoint,
+      region: 'us-east-1',
+      credentials: FAUXQS_CREDENTIALS,
+    });
+
+    // Act
+    const summary = await runBackfill(
+      { ...options, checkpointFile: checkpoint },
+      {
+        s3: fauxqs.s3,
+        // A handler of 4 objects per batch, so batches straddle pages.
+        handler: { ...enqueueHandler(sqs, queueUrl, bucket, 'us-east-1'), batchSize: 4 },
+        io: io.io,
+        listPageSize: 10,
+      },
+    );
+    const announced = announcedKeys((await fauxqs.drainQueue(queueUrl)).map((message) => message.Body));
+    sqs.destroy();
+
+    // Assess
+    expect(summary).toEqual({
+      bucket,
+      prefix: '',
+      handled: keys.length,
+      handledBytes: 2 * keys.length,
+      filtered: 0,
+      checkpoint: keys.at(-1),
+      outcome: 'completed',
+    });
+    expect([...announced].sort()).toEqual(keys);
+    expect(await readCheckpoint(checkpoint, bucket, '')).toBe(keys.at(-1));
+  });
+
+  it('follows the bucket and picks up a new object until stopped', async () => {
+    // Prepare
+    const bucket = await fauxqs.createBucket();
+    const { queueUrl } = await fauxqs.createQueueWithDlq();
+    await fauxqs.putObject(bucket, 'f-1', 'x');
+    const checkpoint = path.join(dir, 'checkpoint.json');
+    const io = captureIo();
+    const running = backfill(
+      [
+        '--bucket',
+        bucket,
+        '--queue-url',
+        queueUrl,
+        '--checkpoint',
+        checkpoint,
+        '--follow',
+        '--poll-interval',
+        '0.1',
+      ],
+      io,
+    );
+
+    // Act
+    const first = await waitForKeys(fauxqs, queueUrl, 1);
+    await fauxqs.putObject(bucket, 'f-2', 'x');
+    const second = await waitForKeys(fauxqs, queueUrl, 1);
+    io.controller.abort();
+    const result = await running;
+
+    // Assess
+    expect(first).toEqual(['f-1']);
+    expect(second).toEqual(['f-2']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      handled: 2,
+      outcome: 'interrupted',
+      checkpoint: 'f-2',
+    });
+    expect(await readCheckpoint(checkpoint, bucket, '')).toBe('f-2');
+  });
+
+  it('fails with a clear error and keeps the checkpoint when the queue does not exist', async () => {
+    // Prepare
+    const bucket = await fauxqs.createBucket();
+    await fauxqs.putObject(bucket, 'k', 'x');
+    const checkpoint = path.join(dir, 'checkpoint.json');
+
+    // Act
+    const result = await backfill([
+      '--bucket',
+      bucket,
+      '--queue-url',
+      `${fauxqs.endpoint}/000000000000/no-such-queue`,
+      '--checkpoint',
+      checkpoint,
+    ]);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/backfill: failed: .*queue/i);
+    expect(JSON.parse(result.stdout)).toMatchObject({ handled: 0, outcome: 'failed' });
+    await expect(readFile(checkpoint)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('reports a missing bucket, a foreign checkpoint and index mode clearly', async () => {
+    // Prepare
+    const { queueUrl } = await fauxqs.createQueueWithDlq();
+    const checkpoint = path.join(dir, 'checkpoint.json');
+    await writeFile(
+      checkpoint,
+      JSON.stringify({ version: 1, bucket: 'elsewhere', prefix: '', lastKey: 'k', updatedAt: '' }),
+    );
+
+    // Act
+    const missing = await backfill(['--bucket', 'no-such-bucket', '--queue-url', queueUrl]);
+    const foreign = await backfill(['--bucket', 'b', '--queue-url', queueUrl, '--checkpoint', checkpoint]);
+    const index = await backfill(['--bucket', 'b', '--mode', 'index']);
+
+    // Assess
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/failed: .*bucket/i);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toContain('is for s3://elsewhere/');
+    expect(index.code).toBe(2);
+    expect(index.stderr).toContain('--mode index is not available yet');
+  });
+});
+
+/** Waits until `count` more announcements are in the queue and returns their keys. */
+async function waitForKeys(fauxqs: FauxqsHarness, queueUrl: string, count: number): Promise<string[]> {
+  const keys: string[] = [];
+  const deadline = Date.now() + 15_000;
+  while (keys.length < count) {
+    if (Date.now() > deadline) throw new Error(`only ${keys.length} of ${count} announcements arrived`);
+    keys.push(...announcedKeys((await fauxqs.drainQueue(queueUrl, 50)).map((message) => message.Body)));
+  }
+  return keys;
+}
