@@ -115,8 +115,9 @@ function toBuffer(chunk: Uint8Array): Buffer {
 
 /** The zlib error code (`Z_BUF_ERROR`, `Z_DATA_ERROR`...) of a decompression error, else undefined. */
 function zlibErrorCode(error: unknown): string | undefined {
-  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
-  return code?.startsWith('Z_') ? code : undefined;
+  // Duck-typed: an error from another realm (a test sandbox) is not `instanceof Error`.
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('Z_') ? code : undefined;
 }
 
 /** Decodes at most `maxChars` characters' worth of bytes (a bounded prefix for an error item). */
@@ -755,7 +756,7 @@ export class LogObjectReader {
       throw new DecompressionError(
         code === 'Z_BUF_ERROR'
           ? 'gzip data ends early (truncated object); the rest of the object is lost'
-          : `gzip data is corrupt (${(error as Error).message}); the rest of the object is not read`,
+          : `gzip data is corrupt (${String((error as { message?: unknown }).message)}); the rest of the object is not read`,
       );
     } finally {
       gunzip.destroy();
