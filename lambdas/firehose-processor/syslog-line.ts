@@ -2,11 +2,16 @@
  * What the processor takes from a syslog line: its JSON fields for `OUTPUT_FORMAT=json`, and the
  * host and time that partition Direct PUT records. The parsing itself is the core's shared syslog
  * parser; this module only adapts its result.
+ *
+ * @see https://datatracker.ietf.org/doc/html/rfc5424
+ * @see https://datatracker.ietf.org/doc/html/rfc3164
  */
+import { JsonFields } from '../core/json';
+import { parseSyslogLine, writeSyslogFields } from '../core/syslog';
 
 /** A syslog line as the processor uses it. */
 export interface SyslogLine {
-  /** The syslog fields (`hostname`, `app_name`, `pid`, `severity`, ...) as JSON members without braces. */
+  /** The syslog header fields (`hostname`, `app_name`, `pid`, `severity`, ...) as JSON members without braces. */
   readonly fields: string;
   /** The HOSTNAME field; absent when the line has none (RFC 5424 NILVALUE). */
   readonly hostname?: string;
@@ -15,12 +20,33 @@ export interface SyslogLine {
 }
 
 /**
- * Reads one line as syslog (RFC 5424 or RFC 3164).
+ * The syslog fields of a line, except MSG: the processor's `message` already holds the whole line,
+ * so repeating its tail would only make the output larger.
+ */
+class HeaderFields extends JsonFields {
+  override string(name: string, value: string): this {
+    return name === 'message' ? this : super.string(name, value);
+  }
+}
+
+/**
+ * Reads one line as syslog (RFC 5424 or RFC 3164) with the core's shared parser.
  *
  * @param referenceTimeMillis when the line was received: RFC 3164 infers its missing year from it.
+ * @param withFields whether to write `fields` (only JSON output needs them); when false they are empty.
  * @returns the line's syslog fields, or undefined when the line is not syslog.
  */
-export function readSyslogLine(_line: string, _referenceTimeMillis: number): SyslogLine | undefined {
-  // PLACEHOLDER until the core's shared parser (lambdas/core/syslog.ts) lands: no line is syslog.
-  return undefined;
+export function readSyslogLine(
+  line: string,
+  referenceTimeMillis: number,
+  withFields = true,
+): SyslogLine | undefined {
+  const message = parseSyslogLine(line, referenceTimeMillis);
+  if (message instanceof Error) return undefined;
+  const timeMillis = message.timestamp === undefined ? undefined : Date.parse(message.timestamp);
+  return {
+    fields: withFields ? writeSyslogFields(message, new HeaderFields()).toString() : '',
+    ...(message.hostname === undefined ? {} : { hostname: message.hostname }),
+    ...(timeMillis === undefined || Number.isNaN(timeMillis) ? {} : { timeMillis }),
+  };
 }

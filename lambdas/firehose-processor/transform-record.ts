@@ -171,7 +171,7 @@ export class RecordTransformer {
     for (const raw of text.split('\n')) {
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       if (line === '') continue;
-      const syslog = readSyslogLine(line, fallbackTime);
+      const syslog = readSyslogLine(line, fallbackTime, this.config.outputFormat === 'json');
       const previous = lines.at(-1);
       if (syslog === undefined) {
         if (previous === undefined) return undefined;

@@ -409,3 +409,131 @@ describe('processFirehoseEvent: response size', () => {
     expect(counts.eventsReingested).toBe(60);
   });
 });
+
+describe('processFirehoseEvent: syslog', () => {
+  const JSON_OUTPUT: ProcessorConfig = { ...RAW, outputFormat: 'json' };
+  const jsonLines = (text: string) =>
+    text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('adds the syslog header fields to the JSON of a CloudWatch Logs event that is syslog', async () => {
+    // Prepare: RFC 5424 section 6.5, example 1; PRI 34 is facility 4 (auth), severity 2 (crit).
+    const line =
+      '<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su 77 ID47 - su root failed on /dev/pts/8';
+    const events = [logEvent(T0, line), logEvent(T0 + 1, 'not syslog at all')];
+    const record = firehoseRecord(gzippedJson(dataMessage(events, { logStream: 'mymachine' })));
+
+    // Act
+    const { response } = await process(firehoseEvent([record]), new FakeStream(), { config: JSON_OUTPUT });
+
+    // Assess
+    const [syslog, plain] = jsonLines(outputText(response.records[0]));
+    expect(syslog).toEqual({
+      timestamp: '2024-03-10T13:15:00.000Z',
+      id: events[0]?.id,
+      logGroup: '/aws/lambda/orders',
+      logStream: 'mymachine',
+      message: line,
+      facility: 'auth',
+      facility_code: 4,
+      severity: 'crit',
+      severity_code: 2,
+      version: 1,
+      hostname: 'mymachine.example.com',
+      app_name: 'su',
+      pid: 77,
+      msgid: 'ID47',
+    });
+    expect(Object.keys(plain ?? {})).toEqual(['timestamp', 'id', 'logGroup', 'logStream', 'message']);
+  });
+
+  it('partitions Direct PUT syslog by host and hour under logGroup "direct"', async () => {
+    // Prepare: two hosts, and a line of the next hour.
+    const text = [
+      '<13>1 2024-03-10T13:01:00Z web-1 nginx 10 - - GET /',
+      '<13>1 2024-03-10T13:02:00Z db/primary postgres 20 - - checkpoint',
+      '<13>1 2024-03-10T13:03:00Z web-1 nginx 10 - - GET /health',
+      '<13>1 2024-03-10T14:00:00Z web-1 nginx 10 - - GET /late',
+      '',
+    ].join('\r\n');
+    const record = firehoseRecord(base64Text(text));
+    const stream = new FakeStream();
+
+    // Act
+    const { response } = await process(firehoseEvent([record]), stream);
+
+    // Assess
+    const [result] = response.records;
+    expect(result?.result).toBe('Ok');
+    expect(outputText(result)).toBe(
+      '<13>1 2024-03-10T13:01:00Z web-1 nginx 10 - - GET /\n<13>1 2024-03-10T13:03:00Z web-1 nginx 10 - - GET /health\n',
+    );
+    expect(result?.metadata?.partitionKeys).toEqual({
+      logGroup: 'direct',
+      logStream: 'web-1',
+      year: '2024',
+      month: '03',
+      day: '10',
+      hour: '13',
+    });
+    const payloads = (stream.calls[0] ?? []).map((entry) => Buffer.from(entry.data).toString('utf8'));
+    expect(payloads).toEqual([
+      '<13>1 2024-03-10T13:02:00Z db/primary postgres 20 - - checkpoint\n',
+      '<13>1 2024-03-10T14:00:00Z web-1 nginx 10 - - GET /late\n',
+    ]);
+  });
+
+  it('keeps continuation lines with the syslog line they follow, and escapes the host', async () => {
+    // Prepare: an RFC 3164 line (no year: it comes from the arrival time) and a stack trace.
+    const text = 'Mar 10 13:05:00 db/primary app[42]: boom\n    at main (app.js:1:1)\n';
+    const record = firehoseRecord(base64Text(text));
+
+    // Act
+    const { response } = await process(firehoseEvent([record]), new FakeStream(), { config: JSON_OUTPUT });
+
+    // Assess
+    const [result] = response.records;
+    expect(result?.metadata?.partitionKeys).toMatchObject({
+      logGroup: 'direct',
+      logStream: 'db%2Fprimary',
+      hour: '13',
+    });
+    const [line, continuation] = jsonLines(outputText(result));
+    expect(line).toMatchObject({
+      timestamp: '2024-03-10T13:05:00.000Z',
+      logGroup: 'direct',
+      logStream: 'db/primary',
+      message: 'Mar 10 13:05:00 db/primary app[42]: boom',
+      hostname: 'db/primary',
+      app_name: 'app',
+      pid: 42,
+    });
+    expect(continuation).toEqual({
+      timestamp: '2024-03-10T13:05:00.000Z',
+      logGroup: 'direct',
+      logStream: 'db/primary',
+      message: '    at main (app.js:1:1)',
+    });
+  });
+
+  it('partitions a syslog line without a host under "-" and without a time by arrival', async () => {
+    // Prepare: RFC 5424 with NILVALUE timestamp and hostname.
+    const record = firehoseRecord(base64Text('<14>1 - - app - - - no time, no host\n'));
+
+    // Act
+    const { response } = await process(firehoseEvent([record]), new FakeStream());
+
+    // Assess
+    const arrival = new Date(record.approximateArrivalTimestamp);
+    expect(response.records[0]?.metadata?.partitionKeys).toEqual({
+      logGroup: 'direct',
+      logStream: '-',
+      year: String(arrival.getUTCFullYear()),
+      month: String(arrival.getUTCMonth() + 1).padStart(2, '0'),
+      day: String(arrival.getUTCDate()).padStart(2, '0'),
+      hour: String(arrival.getUTCHours()).padStart(2, '0'),
+    });
+  });
+});
