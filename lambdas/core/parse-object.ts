@@ -20,8 +20,11 @@ export interface ParseObjectRequest {
   /** The object's bytes: a Node Readable, the AWS SDK's GetObject body, any async iterable. */
   readonly body: AsyncIterable<Uint8Array>;
   readonly object: ObjectIdentity;
-  /** A format, or `auto` (the default): the first matching log source, else the key, else the content. */
-  readonly format?: FormatName | 'auto';
+  /**
+   * A format (by name, or a {@link LogFormat} of the caller's own), or `auto` (the default): the
+   * first matching log source, else the key, else the content.
+   */
+  readonly format?: FormatName | LogFormat | 'auto';
   /** Configured sources; the first whose prefix/suffix/pattern matches the key gives format and options. */
   readonly logSources?: readonly LogSource[];
   /** Parser options; they override the matching log source's. */
@@ -165,6 +168,7 @@ export class ObjectParse implements AsyncIterable<ParseBatch> {
       detectedBy,
       options: { ...(source?.format === chosen.name ? sourceOptions : {}), ...options },
     });
+    if (typeof format === 'object') return resolved(format, 'explicit');
     if (format !== undefined && format !== 'auto') return resolved(formatByName(format), 'explicit');
     if (source !== undefined) return resolved(formatByName(source.format), 'log-source');
     const byKey = detectFormatByKey(object.key);
