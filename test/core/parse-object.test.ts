@@ -38,7 +38,7 @@ const spaceFormat: LogFormat = {
         if (time === 'bad' || values.length !== names.length)
           return { kind: 'error', reason: 'wrong field count' };
         const fields = new JsonFields();
-        names.forEach((name, index) => fields.string(name, values[index] ?? ''));
+        for (const [index, name] of names.entries()) fields.string(name, values[index] ?? '');
         return {
           kind: 'event',
           ...(time !== '-' && time !== 'conn' && { timestamp: time }),
