@@ -67,8 +67,8 @@ export interface FaultSpec {
   /** Whole-request failures for the next `count` requests whose path matches. */
   readonly failRequests?: {
     readonly count: number;
-    /** @default 503 */
-    readonly status?: 429 | 500 | 502 | 503 | 504;
+    /** 5xx and 429 are what a struggling cluster answers; 401/403 test refusals. @default 503 */
+    readonly status?: number;
     /** Path `*` pattern. @default '/_bulk' and '/<index>/_bulk' only ('*_bulk') */
     readonly path?: string;
   };
@@ -92,7 +92,11 @@ export interface RecordedRequest {
   /** HTTP status sent; 0 when the connection was dropped. */
   status: number;
   readonly body?: string;
+  /** Request headers (lower-case names), e.g. to check a signature. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** When the request arrived, and when its response was sent (epoch ms). */
   readonly at: number;
+  completedAt?: number;
 }
 
 interface ActiveFaults {
@@ -274,6 +278,7 @@ export class OpenSearchTestServer {
       reply = errorReply(error);
     }
     record.status = reply.status;
+    record.completedAt = Date.now();
     this.send(response, method, reply);
   }
 
@@ -315,7 +320,9 @@ export class OpenSearchTestServer {
         ? 'rejected_execution_exception'
         : fail.status === 503
           ? 'cluster_block_exception'
-          : 'exception';
+          : fail.status === 401 || fail.status === 403
+            ? 'security_exception'
+            : 'exception';
     return {
       status: fail.status,
       body: new OpenSearchHttpError(fail.status, cause(type, `injected fault: ${fail.status}`)).toBody(),
