@@ -16,16 +16,12 @@ function isValidRegex(pattern: string): boolean {
 
 const regexText = z.string().min(1).refine(isValidRegex, { message: 'must be a valid regular expression' });
 
-/** One log source: a set of keys (prefix, suffix and/or pattern) and how to parse them. */
-export const LogSourceSchema = z
+/**
+ * How to parse a source's objects, apart from the format: the options a log source carries, and
+ * the CLI's `--key-fields`, `--timestamp-field`, `--timestamp-format`, `--pattern`, `--field-list`.
+ */
+export const ParseOptionsSchema = z
   .object({
-    /** Key prefix; also the S3 event notification's prefix filter. */
-    prefix: z.string().optional(),
-    /** Key suffix; also the S3 event notification's suffix filter. */
-    suffix: z.string().optional(),
-    /** Regular expression the decoded key must match (unanchored). */
-    keyPattern: regexText.optional(),
-    format: z.enum(FORMAT_NAMES),
     /** Regular expression with named groups, matched on the key: the groups become document fields. */
     keyFields: regexText
       .refine((pattern) => /\(\?<[A-Za-z_][A-Za-z0-9_]*>/.test(pattern), {
@@ -39,6 +35,21 @@ export const LogSourceSchema = z
     /** VPC Flow Logs without a header line: the custom format's field list. */
     fieldList: z.string().min(1).optional(),
   })
+  .strict();
+
+/** Parse options, validated. */
+export type ParseOptions = z.infer<typeof ParseOptionsSchema>;
+
+/** One log source: a set of keys (prefix, suffix and/or pattern) and how to parse them. */
+export const LogSourceSchema = ParseOptionsSchema.extend({
+  /** Key prefix; also the S3 event notification's prefix filter. */
+  prefix: z.string().optional(),
+  /** Key suffix; also the S3 event notification's suffix filter. */
+  suffix: z.string().optional(),
+  /** Regular expression the decoded key must match (unanchored). */
+  keyPattern: regexText.optional(),
+  format: z.enum(FORMAT_NAMES),
+})
   .strict()
   .refine(
     (source) => source.prefix !== undefined || source.suffix !== undefined || source.keyPattern !== undefined,
@@ -68,8 +79,8 @@ export function resolveLogSource(sources: readonly LogSource[], key: string): Lo
   return sources.find((source) => sourceMatchesKey(source, key));
 }
 
-/** The parser options a source carries. */
-export function formatOptionsOf(source: LogSource): FormatOptions {
+/** The parser options a source (or the CLI's flags) carries. */
+export function formatOptionsOf(source: ParseOptions): FormatOptions {
   return {
     ...(source.timestampField !== undefined && { timestampField: source.timestampField }),
     ...(source.timestampFormat !== undefined && { timestampFormat: source.timestampFormat }),
