@@ -13,6 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeWildcards } from './nag-acknowledgements';
 import { createNodeFunction } from './node-function';
 
 /** Powertools service name of the processor (the `service` dimension of its metrics). */
@@ -114,6 +115,16 @@ export class FirehoseArchive extends Construct {
         ],
       }),
     });
+
+    acknowledgeWildcards(
+      this.deliveryStream,
+      {
+        resources: [props.destinationBucket.arnForObjects('*'), `${this.processor.functionArn}:*`],
+        actions: ['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'],
+      },
+      "The Firehose construct's destination role: read-write on the archive bucket only (Firehose writes objects " +
+        'under dynamic prefixes and cleans up failed multipart uploads) and invoke on the processor and its versions',
+    );
 
     this.subscriptionRole = new iam.Role(this, 'SubscriptionRole', {
       description: 'Lets CloudWatch Logs subscription filters put records into the archive stream',

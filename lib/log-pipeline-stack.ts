@@ -50,17 +50,19 @@ export class LogPipelineStack extends Stack {
     const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const indexerLogRetention = retentionOf(config.indexer.logRetentionDays);
 
-    const accessLogsBucket = createSecureBucket(this, 'AccessLogsBucket', {
-      expireAfterDays: 90,
-      removalPolicy,
-    });
+    // Created on first use: a stack that imports every bucket has no access logs to keep.
+    let accessLogsBucket: s3.Bucket | undefined;
+    const serverAccessLogsBucket = () => {
+      accessLogsBucket ??= createSecureBucket(this, 'AccessLogsBucket', { expireAfterDays: 90, removalPolicy });
+      return accessLogsBucket;
+    };
     this.logBucket =
       config.logBucket.mode === 'create'
         ? createSecureBucket(this, 'LogBucket', {
             versioned: config.logBucket.versioned,
             infrequentAccessAfterDays: config.logBucket.infrequentAccessAfterDays,
             expireAfterDays: config.logBucket.expireAfterDays,
-            serverAccessLogsBucket: accessLogsBucket,
+            serverAccessLogsBucket: serverAccessLogsBucket(),
             removalPolicy,
           })
         : s3.Bucket.fromBucketName(this, 'LogBucket', config.logBucket.bucketName);
@@ -69,7 +71,7 @@ export class LogPipelineStack extends Stack {
         ? s3.Bucket.fromBucketName(this, 'QuarantineBucket', config.quarantineBucketName)
         : createSecureBucket(this, 'QuarantineBucket', {
             expireAfterDays: 90,
-            serverAccessLogsBucket: accessLogsBucket,
+            serverAccessLogsBucket: serverAccessLogsBucket(),
             removalPolicy,
           });
 
@@ -112,7 +114,7 @@ export class LogPipelineStack extends Stack {
           : createSecureBucket(this, 'ArchiveBucket', {
               infrequentAccessAfterDays: destination.infrequentAccessAfterDays,
               expireAfterDays: destination.expireAfterDays,
-              serverAccessLogsBucket: accessLogsBucket,
+              serverAccessLogsBucket: serverAccessLogsBucket(),
               removalPolicy,
             });
       this.archive = new FirehoseArchive(this, 'Archive', {
@@ -126,6 +128,11 @@ export class LogPipelineStack extends Stack {
         logRetention: retentionOf(config.firehose.logRetentionDays),
         removalPolicy,
       });
+      acknowledgeNagRule(
+        this,
+        'CloudFormation-Validate::W7001',
+        "The Firehose construct always adds the mapping of Firehose's CIDR blocks; an S3 destination never reads it",
+      );
     }
 
     this.observability = new Observability(this, 'Observability', {

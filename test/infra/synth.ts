@@ -1,0 +1,73 @@
+/**
+ * Synthesises the stack the way `bin/app.ts` does (same `cdk.json` context, same config parsing,
+ * same cdk-nag pack) with bundling skipped, so infra tests run offline and fast.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { gatherConfigContext, parsePipelineConfig } from '../../lib/config';
+import { LogPipelineStack } from '../../lib/log-pipeline-stack';
+
+/** The context `cdk.json` gives the app. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '../../cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  return cdkJson.context;
+}
+
+/** One synthesised configuration. */
+export interface SynthesizedPipeline {
+  readonly stack: LogPipelineStack;
+  readonly template: Template;
+  /** cdk-nag AwsSolutions findings left after the acknowledgements, as `rule at path`. */
+  readonly nagFindings: readonly string[];
+}
+
+/**
+ * Synthesises the stack with `cdk.json`'s context plus `overrides` (the `-c key=value` pairs a user
+ * would pass, e.g. `{ 'logPipeline.firehose.enabled': 'true' }`).
+ */
+export function synthesize(overrides: Readonly<Record<string, unknown>> = {}): SynthesizedPipeline {
+  const app = new App({ context: { ...cdkJsonContext(), ...overrides, 'aws:cdk:bundling-stacks': [] } });
+  const config = parsePipelineConfig(gatherConfigContext(app.node.getAllContext()));
+  const stack = new LogPipelineStack(app, 'AwsLogPipeline', {
+    config,
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
+  const template = Template.fromStack(stack);
+  const nagFindings = new AwsSolutionsChecks(app)
+    .validateScope(app)
+    .violations.flatMap((violation) =>
+      violation.violatingResources.map((resource) => `${violation.ruleName} at ${resource.constructPath}`),
+    );
+  return { stack, template, nagFindings };
+}
+
+/** The single resource of `type` in the template, by its properties. */
+export function onlyResource(template: Template, type: string): { Properties: Record<string, unknown> } {
+  const resources = Object.values(template.findResources(type));
+  if (resources.length !== 1) throw new Error(`expected one ${type}, found ${resources.length}`);
+  return resources[0] as { Properties: Record<string, unknown> };
+}
+
+/**
+ * The text of a CloudFormation string that may be an `Fn::Join` (a state machine definition, a
+ * dashboard body), with each reference written as `${LogicalId}` or `${LogicalId.Attribute}`.
+ */
+export function joinedText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null)
+    throw new Error(`not a CloudFormation string: ${String(value)}`);
+  const intrinsic = value as Record<string, unknown>;
+  if (typeof intrinsic.Ref === 'string') return `\${${intrinsic.Ref}}`;
+  const getAtt = intrinsic['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return `\${${getAtt.join('.')}}`;
+  const join = intrinsic['Fn::Join'];
+  if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
+    return join[1].map(joinedText).join(join[0]);
+  }
+  throw new Error(`unsupported intrinsic: ${JSON.stringify(value)}`);
+}
