@@ -244,6 +244,7 @@ export class OpenSearchTestServer {
       status: 0,
       at: Date.now(),
     };
+    if (!isAdmin) this.requests.push(record);
     let reply: Reply;
     try {
       const body = await this.readBody(request, record);
@@ -262,7 +263,6 @@ export class OpenSearchTestServer {
         const bodyText = body.toString('utf8');
         if (!isAdmin) {
           if (this.options.recordBodies) Object.assign(record, { body: bodyText });
-          this.requests.push(record);
           if (this.faults.delayMs > 0) await sleep(this.faults.delayMs);
           if (this.faults.dropConnections > 0) {
             this.faults.dropConnections -= 1;
@@ -844,8 +844,9 @@ function versionAtLeast(version: string, minimum: readonly [number, number]): bo
   return major > minimum[0] || (major === minimum[0] && minor >= minimum[1]);
 }
 
+/** A delay that does not keep the process alive (a stopped server's pending slow responses). */
 function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+  return new Promise((resolve) => setTimeout(resolve, milliseconds).unref());
 }
 
 /** Where the OpenSearch tests run: a real cluster (`OPENSEARCH_URL`) or a fresh test server. */
