@@ -53,7 +53,10 @@ export class LogPipelineStack extends Stack {
     // Created on first use: a stack that imports every bucket has no access logs to keep.
     let accessLogsBucket: s3.Bucket | undefined;
     const serverAccessLogsBucket = () => {
-      accessLogsBucket ??= createSecureBucket(this, 'AccessLogsBucket', { expireAfterDays: 90, removalPolicy });
+      accessLogsBucket ??= createSecureBucket(this, 'AccessLogsBucket', {
+        expireAfterDays: 90,
+        removalPolicy,
+      });
       return accessLogsBucket;
     };
     this.logBucket =

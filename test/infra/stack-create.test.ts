@@ -4,7 +4,15 @@
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { type LogSource, LogSourcesSchema } from '../../lambdas/core/log-sources';
-import { cdkJsonContext, joinedText, onlyResource, type SynthesizedPipeline, synthesize } from './synth';
+import {
+  cdkJsonContext,
+  type FoundResource,
+  joinedText,
+  logicalIdOf,
+  onlyResource,
+  type SynthesizedPipeline,
+  synthesize,
+} from './synth';
 
 let synthesized: SynthesizedPipeline;
 let template: Template;
@@ -18,33 +26,23 @@ beforeAll(() => {
   configuredSources = LogSourcesSchema.parse(pipelineContext.logSources);
 });
 
-function logicalIdOf(type: string, properties: Record<string, unknown> = {}): string {
-  const ids = Object.keys(template.findResources(type, { Properties: Match.objectLike(properties) }));
-  if (ids.length !== 1 || ids[0] === undefined) throw new Error(`expected one ${type}, found ${ids.length}`);
-  return ids[0];
+function logicalId(type: string, properties: Record<string, unknown> = {}): string {
+  return logicalIdOf(template, type, properties);
 }
 
-function indexerFunction(): { Properties: Record<string, unknown> } {
-  const [indexer] = Object.values(
-    template.findResources('AWS::Lambda::Function', {
-      Properties: {
-        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'log-indexer' }) },
-      },
-    }),
-  );
-  if (indexer === undefined) throw new Error('no indexer function');
-  return indexer;
+function indexerFunction(): FoundResource {
+  return onlyResource(template, 'AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'log-indexer' }) },
+  });
 }
 
 function indexerRoleId(): string {
-  return (indexerFunction().Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return indexerFunction().Properties.Role['Fn::GetAtt'][0];
 }
 
 function indexerPolicyStatements(): { Action: string | string[]; Resource: unknown }[] {
-  const [policy] = Object.values(
-    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: indexerRoleId() }] } }),
-  );
-  return policy?.Properties.PolicyDocument.Statement;
+  return onlyResource(template, 'AWS::IAM::Policy', { Roles: [{ Ref: indexerRoleId() }] }).Properties
+    .PolicyDocument.Statement;
 }
 
 describe('cdk-nag', () => {
@@ -56,7 +54,7 @@ describe('cdk-nag', () => {
 
 describe('log bucket', () => {
   it('blocks public access, encrypts, enforces TLS and keeps server access logs', () => {
-    const logBucketId = logicalIdOf('AWS::S3::Bucket', {
+    const logBucketId = logicalId('AWS::S3::Bucket', {
       LoggingConfiguration: { LogFilePrefix: 'LogBucket/' },
     });
 
@@ -108,7 +106,7 @@ describe('log bucket', () => {
   it('announces ObjectCreated on the queue with one non-overlapping filter per source prefix', () => {
     // The three configured sources share two prefixes: S3 would reject overlapping filters.
     const prefixes = [...new Set(configuredSources.map((source) => source.prefix))].sort();
-    const queueId = logicalIdOf('AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
+    const queueId = logicalId('AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
 
     const notifications = onlyResource(template, 'Custom::S3BucketNotifications');
 
@@ -205,7 +203,7 @@ describe('indexer', () => {
   });
 
   it('receives the environment the indexer reads', () => {
-    const queueId = logicalIdOf('AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
+    const queueId = logicalId('AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
     const variables = (
       indexerFunction().Properties.Environment as {
         Variables: Record<string, unknown>;
@@ -223,7 +221,7 @@ describe('indexer', () => {
     expect(variables.OPENSEARCH_ENDPOINT).toEqual({
       'Fn::Join': [
         '',
-        ['https://', { 'Fn::GetAtt': [logicalIdOf('AWS::OpenSearchService::Domain'), 'DomainEndpoint'] }],
+        ['https://', { 'Fn::GetAtt': [logicalId('AWS::OpenSearchService::Domain'), 'DomainEndpoint'] }],
       ],
     });
     expect(LogSourcesSchema.parse(JSON.parse(variables.LOG_SOURCES as string))).toEqual(configuredSources);
@@ -251,10 +249,10 @@ describe('indexer', () => {
   });
 
   it('may read only the announced prefixes, write only the quarantine prefix, and index only its domain', () => {
-    const logBucketId = logicalIdOf('AWS::S3::Bucket', {
+    const logBucketId = logicalId('AWS::S3::Bucket', {
       LoggingConfiguration: { LogFilePrefix: 'LogBucket/' },
     });
-    const quarantineId = logicalIdOf('AWS::S3::Bucket', {
+    const quarantineId = logicalId('AWS::S3::Bucket', {
       LoggingConfiguration: { LogFilePrefix: 'QuarantineBucket/' },
     });
     const prefixes = [...new Set(configuredSources.map((source) => source.prefix))].sort();
@@ -340,7 +338,7 @@ describe('alarms and dashboard', () => {
     ['ClusterStatus.red', 'AWS/ES', 1],
     ['ClusterIndexWritesBlocked', 'AWS/ES', 1],
   ])('alarms on %s (%s) at %d and notifies the alarm topic', (metricName, namespace, threshold) => {
-    const topicId = logicalIdOf('AWS::SNS::Topic');
+    const topicId = logicalId('AWS::SNS::Topic');
     const [alarm] = alarmOn(metricName);
 
     expect(alarm).toMatchObject({
@@ -366,7 +364,7 @@ describe('alarms and dashboard', () => {
     );
 
     for (const metricName of ['ClusterStatus.red', 'ClusterIndexWritesBlocked', 'FreeStorageSpace']) {
-      const alarmId = logicalIdOf('AWS::CloudWatch::Alarm', { MetricName: metricName });
+      const alarmId = logicalId('AWS::CloudWatch::Alarm', { MetricName: metricName });
       expect(rule).toContain(alarmId);
     }
   });
@@ -394,7 +392,7 @@ describe('alarms and dashboard', () => {
 
 describe('kill switch', () => {
   it('disables the event source while the blocking alarm is in ALARM and re-enables it otherwise', () => {
-    const mappingId = logicalIdOf('AWS::Lambda::EventSourceMapping');
+    const mappingId = logicalId('AWS::Lambda::EventSourceMapping');
     const definition = JSON.parse(
       joinedText(onlyResource(template, 'AWS::StepFunctions::StateMachine').Properties.DefinitionString),
     );
@@ -405,14 +403,14 @@ describe('kill switch', () => {
     ]);
     expect(blocked.Default).toBe('ResumeIndexing');
     expect(definition.States.PauseIndexing.Resource).toBe(
-      'arn:${AWS::Partition}:states:::aws-sdk:lambda:updateEventSourceMapping',
+      `arn:\${AWS::Partition}:states:::aws-sdk:lambda:updateEventSourceMapping`,
     );
     expect(definition.States.PauseIndexing.Parameters).toEqual({ UUID: `\${${mappingId}}`, Enabled: false });
     expect(definition.States.ResumeIndexing.Parameters).toEqual({ UUID: `\${${mappingId}}`, Enabled: true });
   });
 
   it('reads the state of the composite alarm, which the rule watches', () => {
-    const compositeId = logicalIdOf('AWS::CloudWatch::CompositeAlarm');
+    const compositeId = logicalId('AWS::CloudWatch::CompositeAlarm');
     const definition = JSON.parse(
       joinedText(onlyResource(template, 'AWS::StepFunctions::StateMachine').Properties.DefinitionString),
     );
@@ -428,17 +426,13 @@ describe('kill switch', () => {
   });
 
   it('may update only this event source mapping', () => {
-    const mappingId = logicalIdOf('AWS::Lambda::EventSourceMapping');
-    const policy = template.findResources('AWS::IAM::Policy', {
-      Properties: {
-        PolicyDocument: {
-          Statement: Match.arrayWith([Match.objectLike({ Action: 'lambda:UpdateEventSourceMapping' })]),
-        },
+    const mappingId = logicalId('AWS::Lambda::EventSourceMapping');
+    const statements: { Action: string; Resource: unknown }[] = onlyResource(template, 'AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'lambda:UpdateEventSourceMapping' })]),
       },
-    });
-    const statement = (
-      Object.values(policy)[0]?.Properties.PolicyDocument.Statement as { Action: string; Resource: unknown }[]
-    ).find((candidate) => candidate.Action === 'lambda:UpdateEventSourceMapping');
+    }).Properties.PolicyDocument.Statement;
+    const statement = statements.find((candidate) => candidate.Action === 'lambda:UpdateEventSourceMapping');
 
     expect(joinedText(statement?.Resource)).toBe(
       `arn:\${AWS::Partition}:lambda:eu-west-1:123456789012:event-source-mapping:\${${mappingId}}`,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { gatherConfigContext, parsePipelineConfig } from '../../lib/config';
 import { LogPipelineStack } from '../../lib/log-pipeline-stack';
@@ -46,11 +46,33 @@ export function synthesize(overrides: Readonly<Record<string, unknown>> = {}): S
   return { stack, template, nagFindings };
 }
 
-/** The single resource of `type` in the template, by its properties. */
-export function onlyResource(template: Template, type: string): { Properties: Record<string, unknown> } {
-  const resources = Object.values(template.findResources(type));
-  if (resources.length !== 1) throw new Error(`expected one ${type}, found ${resources.length}`);
-  return resources[0] as { Properties: Record<string, unknown> };
+/** A resource as `Template.findResources` returns it. */
+export type FoundResource = ReturnType<Template['findResources']>[string];
+
+/** The single resource of `type` whose properties include `properties`. */
+export function onlyResource(
+  template: Template,
+  type: string,
+  properties: Readonly<Record<string, unknown>> = {},
+): FoundResource {
+  const resources = Object.values(template.findResources(type, { Properties: Match.objectLike(properties) }));
+  const [resource] = resources;
+  if (resources.length !== 1 || resource === undefined) {
+    throw new Error(`expected one ${type}, found ${resources.length}`);
+  }
+  return resource;
+}
+
+/** The logical id of the single resource of `type` whose properties include `properties`. */
+export function logicalIdOf(
+  template: Template,
+  type: string,
+  properties: Readonly<Record<string, unknown>> = {},
+): string {
+  const ids = Object.keys(template.findResources(type, { Properties: Match.objectLike(properties) }));
+  const [id] = ids;
+  if (ids.length !== 1 || id === undefined) throw new Error(`expected one ${type}, found ${ids.length}`);
+  return id;
 }
 
 /**
