@@ -157,10 +157,10 @@ function parseRfc5424(
     ...priority,
     version,
     ...(timestamp === undefined ? {} : { timestamp }),
-    ...nonNil('hostname', hostname),
-    ...nonNil('appName', appName),
-    ...nonNil('procId', procId),
-    ...nonNil('msgId', msgId),
+    hostname: nonNil(hostname),
+    appName: nonNil(appName),
+    procId: nonNil(procId),
+    msgId: nonNil(msgId),
     ...(structuredData === undefined ? {} : { structuredData }),
     message: withoutByteOrderMark(message),
   };
@@ -371,10 +371,8 @@ function indexOfAny(text: string, chars: string, from: number): number {
   return -1;
 }
 
-function nonNil<Name extends string>(name: Name, value: string | undefined): { [key in Name]?: string } {
-  return value === undefined || value === '-' || value === ''
-    ? {}
-    : ({ [name]: value } as { [key in Name]: string });
+function nonNil(value: string | undefined): string | undefined {
+  return value === '-' || value === '' ? undefined : value;
 }
 
 function withoutByteOrderMark(message: string): string {

@@ -9,79 +9,63 @@ import { JsonFields, quoteJson, unreservedFieldName } from '../json';
 import { isoFromEpochMillis } from '../time';
 import type { LogFormat, ParserContext, RecordParser, RecordResult } from '../types';
 
-/** The default format: the version 2 fields, in this order. */
-const DEFAULT_FIELDS = [
-  'version',
-  'account_id',
-  'interface_id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log_status',
-];
-
 /**
- * A 29-field line without a header: the default fields then the other version 3-5 fields, the
- * layout AWS integrations (Elastic's among them) assume for "all fields" flow logs.
+ * Every field AWS documents, with `-` turned into `_`, and whether AWS types it as an integer
+ * (INT_32/INT_64 in the Parquet format; all others are text). The order matters for the first 29:
+ * the default format's 14 fields, then the other version 3-5 fields in the order AWS
+ * integrations (Elastic's among them) assume for a 29-field "all fields" line without a header.
  */
-const DEFAULT_AND_V3_TO_V5_FIELDS = [
-  ...DEFAULT_FIELDS,
-  'vpc_id',
-  'subnet_id',
-  'instance_id',
-  'tcp_flags',
-  'type',
-  'pkt_srcaddr',
-  'pkt_dstaddr',
-  'region',
-  'az_id',
-  'sublocation_type',
-  'sublocation_id',
-  'pkt_src_aws_service',
-  'pkt_dst_aws_service',
-  'flow_direction',
-  'traffic_path',
+const AWS_FIELDS: ReadonlyArray<readonly [name: string, integer: boolean]> = [
+  ['version', true],
+  ['account_id', false],
+  ['interface_id', false],
+  ['srcaddr', false],
+  ['dstaddr', false],
+  ['srcport', true],
+  ['dstport', true],
+  ['protocol', true],
+  ['packets', true],
+  ['bytes', true],
+  ['start', true],
+  ['end', true],
+  ['action', false],
+  ['log_status', false],
+  ['vpc_id', false],
+  ['subnet_id', false],
+  ['instance_id', false],
+  ['tcp_flags', true],
+  ['type', false],
+  ['pkt_srcaddr', false],
+  ['pkt_dstaddr', false],
+  ['region', false],
+  ['az_id', false],
+  ['sublocation_type', false],
+  ['sublocation_id', false],
+  ['pkt_src_aws_service', false],
+  ['pkt_dst_aws_service', false],
+  ['flow_direction', false],
+  ['traffic_path', true],
+  ['ecs_cluster_arn', false],
+  ['ecs_cluster_name', false],
+  ['ecs_container_instance_arn', false],
+  ['ecs_container_instance_id', false],
+  ['ecs_container_id', false],
+  ['ecs_second_container_id', false],
+  ['ecs_service_name', false],
+  ['ecs_task_definition_arn', false],
+  ['ecs_task_arn', false],
+  ['ecs_task_id', false],
+  ['reject_reason', false],
+  ['resource_id', false],
+  ['encryption_status', true],
 ];
 
-/** Fields that AWS types as integers (INT_32/INT_64 in the Parquet format); all others are text. */
-const NUMERIC_FIELDS = new Set([
-  'version',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'tcp_flags',
-  'traffic_path',
-  'encryption_status',
-]);
-
-/** Every field AWS documents (versions 2-8 and later), to recognise a header line. */
-const KNOWN_FIELDS = new Set([
-  ...DEFAULT_AND_V3_TO_V5_FIELDS,
-  'ecs_cluster_arn',
-  'ecs_cluster_name',
-  'ecs_container_instance_arn',
-  'ecs_container_instance_id',
-  'ecs_container_id',
-  'ecs_second_container_id',
-  'ecs_service_name',
-  'ecs_task_definition_arn',
-  'ecs_task_arn',
-  'ecs_task_id',
-  'reject_reason',
-  'resource_id',
-  'encryption_status',
-]);
+const KNOWN_FIELDS = new Set(AWS_FIELDS.map(([name]) => name));
+const NUMERIC_FIELDS = new Set(AWS_FIELDS.filter(([, integer]) => integer).map(([name]) => name));
+/** The default format: the version 2 fields, in this order. */
+const DEFAULT_FIELDS = [...KNOWN_FIELDS].slice(0, 14);
+/** A 29-field line without a header: the default fields then the other version 3-5 fields. */
+const DEFAULT_AND_V3_TO_V5_FIELDS = [...KNOWN_FIELDS].slice(0, 29);
 
 const FIELD_NAME = /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$/;
 // Digits a JSON number can take as written: no sign, no leading zero, within a long.
