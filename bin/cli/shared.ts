@@ -1,0 +1,75 @@
+/**
+ * What the `logpipe` subcommands share: the command contract the dispatcher loads, usage errors,
+ * argument parsing with clear messages, and output that respects backpressure and a closed pipe.
+ */
+import { once } from 'node:events';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
+/**
+ * A subcommand module, as `bin/logpipe.ts` loads it: `run` parses its own arguments, prints its
+ * own `--help`, and resolves to the exit code (0 done, 1 failed, 2 usage error).
+ */
+export interface CliCommand {
+  run(argv: readonly string[]): Promise<number>;
+}
+
+/** A command-line mistake: reported with the usage, exit code 2. */
+export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError';
+}
+
+/**
+ * `util.parseArgs` with its errors (unknown option, missing value) turned into
+ * {@link CliUsageError}, so every command reports them the same way.
+ */
+export function parseCommandArgs<Config extends ParseArgsConfig>(
+  config: Config,
+): ReturnType<typeof parseArgs<Config>> {
+  try {
+    return parseArgs(config);
+  } catch (error: unknown) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
+      throw new CliUsageError(errorMessage(error));
+    throw error;
+  }
+}
+
+/** The message of anything thrown. */
+export function errorMessage(error: unknown): string {
+  // Duck-typed: errors from another realm (Node's internals seen from a test sandbox) count too.
+  const message =
+    typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(error);
+}
+
+/**
+ * Writes to a stream with backpressure: `write` resolves once the stream can take more, so a slow
+ * reader (`| less`) bounds memory. When the reader goes away (`| head` exits: EPIPE) `closed`
+ * turns true and further writes are dropped, so the command can stop instead of crashing.
+ */
+export class OutputChannel {
+  private broken = false;
+
+  constructor(private readonly stream: NodeJS.WritableStream) {
+    // Without a listener an EPIPE would be an uncaught 'error' event.
+    stream.on('error', () => {
+      this.broken = true;
+    });
+  }
+
+  /** True once the reader has gone away. */
+  get closed(): boolean {
+    return this.broken;
+  }
+
+  async write(text: string): Promise<void> {
+    if (this.broken || text === '') return;
+    if (this.stream.write(text)) return;
+    try {
+      await once(this.stream, 'drain');
+    } catch {
+      this.broken = true;
+    }
+  }
+}
