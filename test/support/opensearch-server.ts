@@ -242,6 +242,7 @@ export class OpenSearchTestServer {
       query,
       bytes: 0,
       status: 0,
+      headers: { ...request.headers },
       at: Date.now(),
     };
     if (!isAdmin) this.requests.push(record);

@@ -314,15 +314,13 @@ describe('bulkIndex with injected faults', () => {
     });
 
     // Assess
-    const spans = server.bulkRequests.map((request) => [
-      request.at,
-      request.completedAt ?? Number.POSITIVE_INFINITY,
-    ]);
-    const mostInFlight = Math.max(
-      ...spans.map(
-        ([start]) => spans.filter(([s, end]) => s <= (start ?? 0) && (start ?? 0) < (end ?? 0)).length,
-      ),
-    );
+    const spans = server.bulkRequests.map((request) => ({
+      start: request.at,
+      end: request.completedAt ?? Number.POSITIVE_INFINITY,
+    }));
+    const inFlightAt = (time: number): number =>
+      spans.filter((span) => span.start <= time && time < span.end).length;
+    const mostInFlight = Math.max(...spans.map((span) => inFlightAt(span.start)));
     expect(result.indexed).toBe(6);
     expect(mostInFlight).toBe(2);
   });
