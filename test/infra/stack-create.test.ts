@@ -403,10 +403,10 @@ describe('kill switch', () => {
     ]);
     expect(blocked.Default).toBe('ResumeIndexing');
     expect(definition.States.PauseIndexing.Resource).toBe(
-      `arn:\${AWS::Partition}:states:::aws-sdk:lambda:updateEventSourceMapping`,
+      `arn:<AWS::Partition>:states:::aws-sdk:lambda:updateEventSourceMapping`,
     );
-    expect(definition.States.PauseIndexing.Parameters).toEqual({ UUID: `\${${mappingId}}`, Enabled: false });
-    expect(definition.States.ResumeIndexing.Parameters).toEqual({ UUID: `\${${mappingId}}`, Enabled: true });
+    expect(definition.States.PauseIndexing.Parameters).toEqual({ UUID: `<${mappingId}>`, Enabled: false });
+    expect(definition.States.ResumeIndexing.Parameters).toEqual({ UUID: `<${mappingId}>`, Enabled: true });
   });
 
   it('reads the state of the composite alarm, which the rule watches', () => {
@@ -415,7 +415,7 @@ describe('kill switch', () => {
       joinedText(onlyResource(template, 'AWS::StepFunctions::StateMachine').Properties.DefinitionString),
     );
 
-    expect(definition.States.ReadAlarmState.Parameters.AlarmNames).toEqual([`\${${compositeId}}`]);
+    expect(definition.States.ReadAlarmState.Parameters.AlarmNames).toEqual([`<${compositeId}>`]);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.cloudwatch'],
@@ -435,7 +435,7 @@ describe('kill switch', () => {
     const statement = statements.find((candidate) => candidate.Action === 'lambda:UpdateEventSourceMapping');
 
     expect(joinedText(statement?.Resource)).toBe(
-      `arn:\${AWS::Partition}:lambda:eu-west-1:123456789012:event-source-mapping:\${${mappingId}}`,
+      `arn:<AWS::Partition>:lambda:eu-west-1:123456789012:event-source-mapping:<${mappingId}>`,
     );
   });
 });

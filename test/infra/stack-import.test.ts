@@ -77,10 +77,10 @@ describe('imported buckets', () => {
         .flatMap((statement) => [statement.Resource].flat().map(joinedText));
 
     expect(resourcesOf('s3:GetObject')).toEqual([
-      'arn:${AWS::Partition}:s3:::my-existing-logs/AWSLogs/*',
-      'arn:${AWS::Partition}:s3:::my-existing-logs/cloudfront/*',
+      'arn:<AWS::Partition>:s3:::my-existing-logs/AWSLogs/*',
+      'arn:<AWS::Partition>:s3:::my-existing-logs/cloudfront/*',
     ]);
-    expect(resourcesOf('s3:PutObject')).toEqual(['arn:${AWS::Partition}:s3:::my-quarantine/quarantine/*']);
+    expect(resourcesOf('s3:PutObject')).toEqual(['arn:<AWS::Partition>:s3:::my-quarantine/quarantine/*']);
     const variables = functionOf('log-indexer').Properties.Environment.Variables;
     expect(variables.QUARANTINE_BUCKET).toBe('my-quarantine');
   });
@@ -113,11 +113,11 @@ describe('existing OpenSearch endpoint', () => {
     const roleId = functionOf('log-indexer').Properties.Role['Fn::GetAtt'][0];
 
     expect(joinedText(outputs.OpenSearchRoleMapping?.Value)).toBe(
-      `PUT _plugins/_security/api/rolesmapping/log_pipeline_writer {"backend_roles":["\${${roleId}.Arn}"]}`,
+      `PUT _plugins/_security/api/rolesmapping/log_pipeline_writer {"backend_roles":["<${roleId}.Arn>"]}`,
     );
     expect(JSON.parse(joinedText(outputs.OpenSearchAccessPolicyStatement?.Value))).toEqual({
       Effect: 'Allow',
-      Principal: { AWS: `\${${roleId}.Arn}` },
+      Principal: { AWS: `<${roleId}.Arn>` },
       Action: ['es:ESHttpPost', 'es:ESHttpPut', 'es:ESHttpGet'],
       Resource: `${DOMAIN_ARN}/*`,
     });
@@ -196,7 +196,7 @@ describe('Firehose archive', () => {
       },
     ]);
     expect(joinedText(policyStatementsOf('firehose-processor')[0]?.Resource)).toBe(
-      `arn:\${AWS::Partition}:firehose:eu-west-1:123456789012:deliverystream/${streamName}`,
+      `arn:<AWS::Partition>:firehose:eu-west-1:123456789012:deliverystream/${streamName}`,
     );
   });
 

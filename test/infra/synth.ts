@@ -77,16 +77,16 @@ export function logicalIdOf(
 
 /**
  * The text of a CloudFormation string that may be an `Fn::Join` (a state machine definition, a
- * dashboard body), with each reference written as `${LogicalId}` or `${LogicalId.Attribute}`.
+ * dashboard body), with each reference written as `<LogicalId>` or `<LogicalId.Attribute>`.
  */
 export function joinedText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value !== 'object' || value === null)
     throw new Error(`not a CloudFormation string: ${String(value)}`);
   const intrinsic = value as Record<string, unknown>;
-  if (typeof intrinsic.Ref === 'string') return `\${${intrinsic.Ref}}`;
+  if (typeof intrinsic.Ref === 'string') return `<${intrinsic.Ref}>`;
   const getAtt = intrinsic['Fn::GetAtt'];
-  if (Array.isArray(getAtt)) return `\${${getAtt.join('.')}}`;
+  if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
   const join = intrinsic['Fn::Join'];
   if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) {
     return join[1].map(joinedText).join(join[0]);
