@@ -1,12 +1,22 @@
-// PLACEHOLDER: replaced by the real parser in this session; never shipped as is.
+/**
+ * Network Load Balancer access logs (TLS listeners only).
+ *
+ * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html
+ */
 import type { LogFormat } from '../types';
+import { createElbFamilyParser, elbFlavourOf } from './elb-family';
 
+// `<acct>_elasticloadbalancing_<region>_net.<name>.<id>_<end>_<random>.log.gz`.
+const NLB_KEY = /(?:^|\/)\d{12}_elasticloadbalancing_[a-z0-9-]+_net\.[^/]+\.log(?:\.gz)?$/;
+
+/**
+ * NLB access logs: one event per line, fields in snake_case as AWS documents them (see
+ * `NLB_ACCESS_LAYOUT`); other ELB-family lines in the same object carry their own type.
+ */
 export const nlbFormat: LogFormat = {
   name: 'nlb',
   framing: 'lines',
-  matchesKey: () => false,
-  matchesContent: () => false,
-  createParser: () => {
-    throw new Error('nlb parser not implemented yet');
-  },
+  matchesKey: (key) => NLB_KEY.test(key),
+  matchesContent: (firstLine) => elbFlavourOf(firstLine) === 'nlb',
+  createParser: () => createElbFamilyParser('nlb'),
 };

@@ -1,0 +1,301 @@
+/**
+ * The Elastic Load Balancing family: ALB access logs, ALB connection logs, NLB access logs and
+ * Classic Load Balancer access logs. They share one delimited syntax but not one layout, and real
+ * files mix them (a bucket prefix that collects several load balancers, or a test file such as
+ * Elastic's `test-alb.log`), so every line is recognised by its shape and parsed with its own
+ * layout, whichever of the three formats was chosen for the object: nothing in a file is lost.
+ */
+import { quoteJson } from '../json';
+import { toIsoUtcAssumingUtc, toIsoUtcFast } from '../time';
+import type { RecordParser, RecordResult } from '../types';
+import {
+  type DelimitedField,
+  type DelimitedLayout,
+  DelimitedRecordWriter,
+  type DelimitedSyntax,
+  decodePercentEncoded,
+} from './delimited';
+
+/** The shape of one ELB-family line; also the event's `log.type` when it differs from the format's. */
+export type ElbFlavour = 'alb' | 'alb_connection' | 'nlb' | 'elb';
+
+const QUOTED_SYNTAX: DelimitedSyntax = { separator: 'space', quotes: true, brackets: false };
+
+const ALB_REQUEST_LINE = { method: 'request_method', target: 'request_url', protocol: 'request_protocol' };
+
+const string = (name: string): DelimitedField => ({ name, kind: 'string' });
+const number = (name: string): DelimitedField => ({ name, kind: 'number' });
+const endpoint = (name: string): DelimitedField => ({ name, kind: 'endpoint' });
+const eventTime = (name: string, parse: (text: string) => string | undefined): DelimitedField => ({
+  name,
+  kind: 'event-time',
+  parse,
+});
+
+/**
+ * ALB access log entries, every field AWS documents up to 2025 (`transformed_host`,
+ * `transformed_uri`, `request_transform_status`). `time` becomes the event time (kept with its
+ * microseconds); `client:port` and `target:port` are split; the request line becomes
+ * `request_method`, `request_url` and `request_protocol`; the processing times stay `-1` when the
+ * request never reached a target. `target_port_list` and `target_status_code_list` are kept as the
+ * space-separated text AWS writes.
+ *
+ * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html
+ */
+export const ALB_ACCESS_LAYOUT: DelimitedLayout = {
+  description: 'ALB access log entry',
+  syntax: QUOTED_SYNTAX,
+  // The oldest ALB entries end after trace_id.
+  minimumValues: 17,
+  fields: [
+    string('type'),
+    eventTime('time', toIsoUtcFast),
+    string('elb'),
+    endpoint('client'),
+    endpoint('target'),
+    number('request_processing_time'),
+    number('target_processing_time'),
+    number('response_processing_time'),
+    number('elb_status_code'),
+    number('target_status_code'),
+    number('received_bytes'),
+    number('sent_bytes'),
+    { name: 'request', kind: 'request', parts: ALB_REQUEST_LINE },
+    string('user_agent'),
+    string('ssl_cipher'),
+    string('ssl_protocol'),
+    string('target_group_arn'),
+    string('trace_id'),
+    string('domain_name'),
+    string('chosen_cert_arn'),
+    number('matched_rule_priority'),
+    { name: 'request_creation_time', kind: 'time', parse: toIsoUtcFast },
+    string('actions_executed'),
+    string('redirect_url'),
+    string('error_reason'),
+    string('target_port_list'),
+    string('target_status_code_list'),
+    string('classification'),
+    string('classification_reason'),
+    string('conn_trace_id'),
+    string('transformed_host'),
+    string('transformed_uri'),
+    string('request_transform_status'),
+  ],
+};
+
+const CERT_VALIDITY = /^NotBefore=([^;]+);NotAfter=(.+)$/;
+
+/** `NotBefore=…;NotAfter=…` as two ISO-8601 members, so validity can be searched as a date range. */
+function certificateValidityMembers(text: string): string | undefined {
+  const match = CERT_VALIDITY.exec(text);
+  const notBefore = match?.[1] === undefined ? undefined : toIsoUtcFast(match[1]);
+  const notAfter = match?.[2] === undefined ? undefined : toIsoUtcFast(match[2]);
+  if (notBefore === undefined || notAfter === undefined) return undefined;
+  return `"leaf_client_cert_not_before":"${notBefore}","leaf_client_cert_not_after":"${notAfter}"`;
+}
+
+/**
+ * ALB connection log entries (one per TLS connection). `leaf_client_cert_validity` becomes
+ * `leaf_client_cert_not_before` and `leaf_client_cert_not_after`.
+ *
+ * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-connection-logs.html
+ */
+export const ALB_CONNECTION_LAYOUT: DelimitedLayout = {
+  description: 'ALB connection log entry',
+  syntax: QUOTED_SYNTAX,
+  // conn_trace_id was added later.
+  minimumValues: 11,
+  fields: [
+    eventTime('timestamp', toIsoUtcFast),
+    string('client_ip'),
+    number('client_port'),
+    number('listener_port'),
+    string('tls_protocol'),
+    string('tls_cipher'),
+    number('tls_handshake_latency'),
+    string('leaf_client_cert_subject'),
+    { name: 'leaf_client_cert_validity', kind: 'custom', toMembers: certificateValidityMembers },
+    string('leaf_client_cert_serial_number'),
+    string('tls_verify_status'),
+    string('conn_trace_id'),
+  ],
+};
+
+/**
+ * `"h2","http/1.1"` (each protocol quoted and URL-encoded, comma-separated) as a JSON array of the
+ * protocol names, so a search for `h2` matches.
+ */
+function alpnListMembers(text: string): string {
+  const protocols = text
+    .split(',')
+    .map((item) => decodePercentEncoded(item.replace(/^\\?"|\\?"$/g, '')))
+    .filter((item) => item !== '');
+  return `"alpn_client_preference_list":[${protocols.map(quoteJson).join(',')}]`;
+}
+
+/**
+ * NLB access log entries (TLS listeners), version 1.0 and 2.0. NLB quotes nothing, so values are
+ * cut at spaces only (`alpn_client_preference_list` holds quotes of its own), and its times carry
+ * no zone: they are UTC.
+ *
+ * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html
+ */
+export const NLB_ACCESS_LAYOUT: DelimitedLayout = {
+  description: 'NLB access log entry',
+  syntax: { separator: 'space', quotes: false, brackets: false },
+  // Version 1.0 ends after domain_name.
+  minimumValues: 17,
+  fields: [
+    string('type'),
+    string('version'),
+    eventTime('time', toIsoUtcAssumingUtc),
+    string('elb'),
+    string('listener'),
+    endpoint('client'),
+    endpoint('destination'),
+    number('connection_time'),
+    number('tls_handshake_time'),
+    number('received_bytes'),
+    number('sent_bytes'),
+    string('incoming_tls_alert'),
+    string('chosen_cert_arn'),
+    string('chosen_cert_serial'),
+    string('tls_cipher'),
+    string('tls_protocol_version'),
+    string('tls_named_group'),
+    string('domain_name'),
+    string('alpn_fe_protocol'),
+    string('alpn_be_protocol'),
+    { name: 'alpn_client_preference_list', kind: 'custom', toMembers: alpnListMembers },
+    { name: 'tls_connection_creation_time', kind: 'time', parse: toIsoUtcAssumingUtc },
+  ],
+};
+
+/**
+ * Classic Load Balancer access log entries (HTTP, HTTPS, SSL and TCP listeners; TCP and SSL
+ * requests are `"- - - "`, so they have no request fields).
+ *
+ * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html
+ */
+export const CLASSIC_ACCESS_LAYOUT: DelimitedLayout = {
+  description: 'Classic ELB access log entry',
+  syntax: QUOTED_SYNTAX,
+  // Entries before user_agent and the TLS fields were added end after the request.
+  minimumValues: 12,
+  fields: [
+    eventTime('time', toIsoUtcFast),
+    string('elb'),
+    endpoint('client'),
+    endpoint('backend'),
+    number('request_processing_time'),
+    number('backend_processing_time'),
+    number('response_processing_time'),
+    number('elb_status_code'),
+    number('backend_status_code'),
+    number('received_bytes'),
+    number('sent_bytes'),
+    { name: 'request', kind: 'request', parts: ALB_REQUEST_LINE },
+    string('user_agent'),
+    string('ssl_cipher'),
+    string('ssl_protocol'),
+  ],
+};
+
+const LAYOUTS: Readonly<Record<ElbFlavour, DelimitedLayout>> = {
+  alb: ALB_ACCESS_LAYOUT,
+  alb_connection: ALB_CONNECTION_LAYOUT,
+  nlb: NLB_ACCESS_LAYOUT,
+  elb: CLASSIC_ACCESS_LAYOUT,
+};
+
+const SPACE = 32;
+const DASH = 45;
+const DOT = 46;
+const COLON = 58;
+const LETTER_T = 84;
+
+function isDigitAt(line: string, index: number): boolean {
+  const code = line.charCodeAt(index);
+  return code >= 48 && code <= 57;
+}
+
+/** Whether `line` has `dddd-dd-ddT` at `index`: the start of an ISO-8601 date-time. */
+function isIsoDateTimeAt(line: string, index: number): boolean {
+  return (
+    isDigitAt(line, index) &&
+    isDigitAt(line, index + 3) &&
+    line.charCodeAt(index + 4) === DASH &&
+    line.charCodeAt(index + 7) === DASH &&
+    isDigitAt(line, index + 9) &&
+    line.charCodeAt(index + 10) === LETTER_T
+  );
+}
+
+/** Whether `[from, to)` of `line` is a version such as `2.0`. */
+function isVersion(line: string, from: number, to: number): boolean {
+  const dot = line.indexOf('.', from);
+  if (dot <= from || dot >= to - 1) return false;
+  for (let index = from; index < to; index++) if (index !== dot && !isDigitAt(line, index)) return false;
+  return true;
+}
+
+/**
+ * Which ELB-family layout a line has, from its first values, or undefined for none:
+ * - `<type> <ISO time> …`: ALB access (`http`, `https`, `h2`, `grpcs`, `ws`, `wss`);
+ * - `<type> <version> <time> …`: NLB access (`tls 2.0 …`);
+ * - `<ISO time> <ip> <port> …`: ALB connection;
+ * - `<ISO time> <name> <ip:port> …`: Classic ELB (names hold only letters, digits and hyphens).
+ */
+export function elbFlavourOf(line: string): ElbFlavour | undefined {
+  const firstSpace = line.indexOf(' ');
+  if (firstSpace <= 0) return undefined;
+  const second = firstSpace + 1;
+  if (isIsoDateTimeAt(line, 0)) {
+    let index = second;
+    for (; index < line.length && line.charCodeAt(index) !== SPACE; index++) {
+      const code = line.charCodeAt(index);
+      if (code === DOT || code === COLON) return 'alb_connection';
+    }
+    return index > second ? 'elb' : undefined;
+  }
+  if (isIsoDateTimeAt(line, second)) return 'alb';
+  const secondEnd = line.indexOf(' ', second);
+  if (secondEnd > second && isVersion(line, second, secondEnd) && isIsoDateTimeAt(line, secondEnd + 1))
+    return 'nlb';
+  return undefined;
+}
+
+/**
+ * A parser for the ELB-family format `own`. Each line is parsed with the layout of its shape; a
+ * line of another flavour carries that flavour as its event `type`.
+ */
+export function createElbFamilyParser(own: ElbFlavour): RecordParser {
+  const writers = new Map<ElbFlavour, DelimitedRecordWriter>();
+  // Files rarely change flavour from one line to the next: skip the map lookup while they do not.
+  let lastFlavour: ElbFlavour | undefined;
+  let lastWriter: DelimitedRecordWriter | undefined;
+  const writerFor = (flavour: ElbFlavour): DelimitedRecordWriter => {
+    if (flavour === lastFlavour && lastWriter !== undefined) return lastWriter;
+    let writer = writers.get(flavour);
+    if (writer === undefined) {
+      writer = new DelimitedRecordWriter(LAYOUTS[flavour]);
+      writers.set(flavour, writer);
+    }
+    lastFlavour = flavour;
+    lastWriter = writer;
+    return writer;
+  };
+  return {
+    parse(line: string): RecordResult {
+      const flavour = elbFlavourOf(line);
+      if (flavour === undefined) {
+        return {
+          kind: 'error',
+          reason: `not an ALB, NLB, Classic ELB or ALB connection log entry: starts ${quoteJson(line.slice(0, 40))}`,
+        };
+      }
+      return writerFor(flavour).write(line, flavour === own ? undefined : flavour);
+    },
+  };
+}
