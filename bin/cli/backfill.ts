@@ -21,11 +21,9 @@
  *   before it (not the case for AWS log keys, which start with the date) is not seen, as with
  *   NXLog's `lastkey.log`.
  */
-import { once } from 'node:events';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import {
   type BatchResultErrorEntry,
@@ -37,6 +35,14 @@ import { z } from 'zod';
 import { toIsoUtcAssumingUtc } from '../../lambdas/core/time';
 import { createS3Client, createSqsClient } from '../../lambdas/shared/aws-clients';
 import { notificationBody } from '../../lambdas/shared/s3-notifications';
+import {
+  CliUsageError,
+  type CommandIo,
+  errorMessage,
+  OutputChannel,
+  parseCommandArgs,
+  withStopSignals,
+} from './shared';
 
 /** The usage text of `logpipe backfill`. */
 export const BACKFILL_USAGE = `Usage: logpipe backfill --bucket B [options]
@@ -62,19 +68,6 @@ Options:
 
 SIGINT/SIGTERM finish the batches in hand, save the checkpoint and exit 0. Progress goes to
 stderr (a progress bar on a terminal); a JSON summary goes to stdout.`;
-
-/** Streams and the stop signal a command runs with; tests inject their own. */
-export interface CommandIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
-  /** Aborted when the command must stop gracefully (SIGINT/SIGTERM). */
-  readonly signal: AbortSignal;
-}
-
-/** A command-line mistake: reported with a hint to `--help`, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 /** One object from a listing. */
 export interface ListedObject {
@@ -135,57 +128,9 @@ const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 64;
 const LIST_PAGE_SIZE = 1000;
 
-/** Parses and validates `logpipe backfill` arguments. @throws UsageError */
+/** Parses and validates `logpipe backfill` arguments. @throws CliUsageError */
 export function parseBackfillArgs(argv: readonly string[]): BackfillOptions | 'help' {
-  let values: ReturnType<typeof parseBackfillArgv>['values'];
-  try {
-    ({ values } = parseBackfillArgv(argv));
-  } catch (error: unknown) {
-    throw new UsageError(messageOf(error));
-  }
-  if (values.help === true) return 'help';
-  const bucket = values.bucket;
-  if (bucket === undefined || bucket === '') throw new UsageError('--bucket is required');
-  const mode = values.mode ?? 'enqueue';
-  if (mode !== 'enqueue' && mode !== 'index')
-    throw new UsageError(`--mode must be enqueue or index, got ${JSON.stringify(mode)}`);
-  if (mode === 'enqueue' && (values['queue-url'] === undefined || values['queue-url'] === ''))
-    throw new UsageError('--queue-url is required in enqueue mode');
-  if (values['poll-interval'] !== undefined && values.follow !== true)
-    throw new UsageError('--poll-interval only applies with --follow');
-  const since = optionalTime(values.since, '--since');
-  const until = optionalTime(values.until, '--until');
-  if (since !== undefined && until !== undefined && since >= until)
-    throw new UsageError('--since must be earlier than --until');
-  const pollSeconds =
-    values['poll-interval'] === undefined ? DEFAULT_POLL_SECONDS : Number(values['poll-interval']);
-  if (!Number.isFinite(pollSeconds) || pollSeconds <= 0)
-    throw new UsageError(
-      `--poll-interval must be a positive number of seconds, got ${values['poll-interval']}`,
-    );
-  const concurrency =
-    values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number.parseInt(values.concurrency, 10);
-  if (!/^\d+$/.test(values.concurrency ?? '1') || concurrency < 1 || concurrency > MAX_CONCURRENCY)
-    throw new UsageError(
-      `--concurrency must be an integer from 1 to ${MAX_CONCURRENCY}, got ${values.concurrency}`,
-    );
-  return {
-    bucket,
-    prefix: values.prefix ?? '',
-    ...(since !== undefined && { since }),
-    ...(until !== undefined && { until }),
-    ...(values.checkpoint !== undefined && { checkpointFile: values.checkpoint }),
-    follow: values.follow === true,
-    pollIntervalMs: pollSeconds * 1000,
-    mode,
-    ...(values['queue-url'] !== undefined && { queueUrl: values['queue-url'] }),
-    concurrency,
-    ...(values.endpoint !== undefined && { endpoint: values.endpoint }),
-  };
-}
-
-function parseBackfillArgv(argv: readonly string[]) {
-  return parseArgs({
+  const { values } = parseCommandArgs({
     args: [...argv],
     allowPositionals: false,
     strict: true,
@@ -204,6 +149,45 @@ function parseBackfillArgv(argv: readonly string[]) {
       help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) return 'help';
+  const bucket = values.bucket;
+  if (bucket === undefined || bucket === '') throw new CliUsageError('--bucket is required');
+  const mode = values.mode ?? 'enqueue';
+  if (mode !== 'enqueue' && mode !== 'index')
+    throw new CliUsageError(`--mode must be enqueue or index, got ${JSON.stringify(mode)}`);
+  if (mode === 'enqueue' && (values['queue-url'] === undefined || values['queue-url'] === ''))
+    throw new CliUsageError('--queue-url is required in enqueue mode');
+  if (values['poll-interval'] !== undefined && values.follow !== true)
+    throw new CliUsageError('--poll-interval only applies with --follow');
+  const since = optionalTime(values.since, '--since');
+  const until = optionalTime(values.until, '--until');
+  if (since !== undefined && until !== undefined && since >= until)
+    throw new CliUsageError('--since must be earlier than --until');
+  const pollSeconds =
+    values['poll-interval'] === undefined ? DEFAULT_POLL_SECONDS : Number(values['poll-interval']);
+  if (!Number.isFinite(pollSeconds) || pollSeconds <= 0)
+    throw new CliUsageError(
+      `--poll-interval must be a positive number of seconds, got ${values['poll-interval']}`,
+    );
+  const concurrency =
+    values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number.parseInt(values.concurrency, 10);
+  if (!/^\d+$/.test(values.concurrency ?? '1') || concurrency < 1 || concurrency > MAX_CONCURRENCY)
+    throw new CliUsageError(
+      `--concurrency must be an integer from 1 to ${MAX_CONCURRENCY}, got ${values.concurrency}`,
+    );
+  return {
+    bucket,
+    prefix: values.prefix ?? '',
+    ...(since !== undefined && { since }),
+    ...(until !== undefined && { until }),
+    ...(values.checkpoint !== undefined && { checkpointFile: values.checkpoint }),
+    follow: values.follow === true,
+    pollIntervalMs: pollSeconds * 1000,
+    mode,
+    ...(values['queue-url'] !== undefined && { queueUrl: values['queue-url'] }),
+    concurrency,
+    ...(values.endpoint !== undefined && { endpoint: values.endpoint }),
+  };
 }
 
 function optionalTime(text: string | undefined, flag: string): number | undefined {
@@ -211,7 +195,7 @@ function optionalTime(text: string | undefined, flag: string): number | undefine
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text;
   const iso = toIsoUtcAssumingUtc(dateOnly);
   if (iso === undefined)
-    throw new UsageError(
+    throw new CliUsageError(
       `${flag} must be an ISO-8601 date or date-time, e.g. 2024-05-01T00:00:00Z; got ${text}`,
     );
   return Date.parse(iso);
@@ -321,7 +305,7 @@ const CheckpointSchema = z.object({
  * Reads a checkpoint file: the last key fully handled, or undefined when the file does not exist
  * (a first run, or the user deleted it to start over).
  *
- * @throws UsageError when the file is unreadable JSON or belongs to another bucket or prefix:
+ * @throws CliUsageError when the file is unreadable JSON or belongs to another bucket or prefix:
  *   resuming from it could skip or repeat a whole range, so the user must decide.
  */
 export async function readCheckpoint(
@@ -340,24 +324,16 @@ export async function readCheckpoint(
   try {
     parsed = CheckpointSchema.parse(JSON.parse(text));
   } catch {
-    throw new UsageError(`checkpoint ${file} is not a logpipe backfill checkpoint; delete it to start over`);
+    throw new CliUsageError(
+      `checkpoint ${file} is not a logpipe backfill checkpoint; delete it to start over`,
+    );
   }
   if (parsed.bucket !== bucket || parsed.prefix !== prefix)
-    throw new UsageError(
+    throw new CliUsageError(
       `checkpoint ${file} is for s3://${parsed.bucket}/${parsed.prefix}, not s3://${bucket}/${prefix}; ` +
         'use another file, or delete it to start over',
     );
   return parsed.lastKey;
-}
-
-/** An error's message; a thrown non-Error as text. */
-export function messageOf(error: unknown): string {
-  return typeof error === 'object' &&
-    error !== null &&
-    'message' in error &&
-    typeof error.message === 'string'
-    ? error.message
-    : String(error);
 }
 
 // Not `instanceof Error`: errors from another realm (a VM context, a test sandbox) fail that test.
@@ -501,7 +477,7 @@ function describeFailures(
 
 /** The `index` handler, once the core's `parseObject` and the OpenSearch sink are available. */
 function indexHandler(): ObjectHandler {
-  throw new UsageError(
+  throw new CliUsageError(
     '--mode index is not available yet: it needs the core parseObject and the OpenSearch sink; use --mode enqueue',
   );
 }
@@ -746,7 +722,7 @@ export async function runBackfill(
     filtered,
     ...(checkpoint !== undefined && { checkpoint }),
     outcome: failure !== undefined ? 'failed' : io.signal.aborted ? 'interrupted' : 'completed',
-    ...(failure !== undefined && { error: messageOf(failure) }),
+    ...(failure !== undefined && { error: errorMessage(failure) }),
   };
 }
 
@@ -756,44 +732,18 @@ async function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void
 }
 
 /**
- * Runs `fn` with SIGINT/SIGTERM turned into a graceful stop (an aborted signal); a second signal
- * exits at once with status 130.
- */
-export async function withProcessSignals<T>(fn: (io: CommandIo) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write(`\n${name}: finishing the work in hand (send it again to exit at once)\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return await fn({ stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
-
-/** Writes `text` and waits for the stream to take it, so the process can exit right after. */
-export async function writeFully(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain');
-}
-
-/**
  * `logpipe backfill`: parses `argv`, runs, prints the summary.
  *
  * @returns the exit code: 0 when completed or interrupted, 1 on a failure, 2 on a usage error.
  */
 export async function run(argv: readonly string[], io?: CommandIo): Promise<number> {
-  if (io === undefined) return withProcessSignals((processIo) => run(argv, processIo));
+  if (io === undefined) return withStopSignals((processIo) => run(argv, processIo));
   let s3: S3Client | undefined;
   let sqs: SQSClient | undefined;
   try {
     const options = parseBackfillArgs(argv);
     if (options === 'help') {
-      await writeFully(io.stdout, `${BACKFILL_USAGE}\n`);
+      await new OutputChannel(io.stdout).write(`${BACKFILL_USAGE}\n`);
       return 0;
     }
     const clientOptions = { ...(options.endpoint !== undefined && { endpoint: options.endpoint }) };
@@ -806,14 +756,14 @@ export async function run(argv: readonly string[], io?: CommandIo): Promise<numb
     }
     const summary = await runBackfill(options, { s3, handler, io });
     if (summary.error !== undefined) io.stderr.write(`backfill: failed: ${summary.error}\n`);
-    await writeFully(io.stdout, `${JSON.stringify(summary)}\n`);
+    await new OutputChannel(io.stdout).write(`${JSON.stringify(summary)}\n`);
     return summary.outcome === 'failed' ? 1 : 0;
   } catch (error: unknown) {
-    if (error instanceof UsageError) {
+    if (error instanceof CliUsageError) {
       io.stderr.write(`logpipe backfill: ${error.message}\nRun 'logpipe backfill --help' for the options.\n`);
       return 2;
     }
-    io.stderr.write(`logpipe backfill: ${messageOf(error)}\n`);
+    io.stderr.write(`logpipe backfill: ${errorMessage(error)}\n`);
     return 1;
   } finally {
     s3?.destroy();

@@ -73,3 +73,32 @@ export class OutputChannel {
     }
   }
 }
+
+/** The streams and stop signal of a long-running command (`backfill`, `ship`); tests inject their own. */
+export interface CommandIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
+  /** Aborted when the command must stop gracefully (SIGINT/SIGTERM). */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Runs `fn` with the process' streams, SIGINT and SIGTERM turned into a graceful stop (the
+ * signal aborts, the command finishes the work in hand); a second signal exits at once with 130.
+ */
+export async function withStopSignals<T>(fn: (io: CommandIo) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${name}: finishing the work in hand (send it again to exit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn({ stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -6,7 +6,6 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   CheckpointWriter,
-  type CommandIo,
   CompletionFrontier,
   enqueueHandler,
   type ListedObject,
@@ -16,8 +15,16 @@ import {
   run,
   runBackfill,
 } from '../../bin/cli/backfill';
+import type { CommandIo } from '../../bin/cli/shared';
 import { parseMessageBody } from '../../lambdas/indexer/messages';
-import { FAUXQS_CREDENTIALS, type FauxqsHarness, startFauxqs } from '../support/fauxqs';
+import {
+  FAUXQS_CREDENTIALS,
+  type FauxqsHarness,
+  type LatencyProxy,
+  spawnLogpipe,
+  startFauxqs,
+  startLatencyProxy,
+} from '../support/fauxqs';
 
 /** Output streams that remember what was written, and a stop signal the test controls. */
 function captureIo(isTTY = false) {
@@ -223,11 +230,9 @@ describe('enqueueHandler', () => {
 
   it('does not retry a message SQS refuses as such', async () => {
     // Prepare
-    sqsMock
-      .on(SendMessageBatchCommand)
-      .resolves({
-        Failed: [{ Id: '0', SenderFault: true, Code: 'InvalidParameterValue', Message: 'too big' }],
-      });
+    sqsMock.on(SendMessageBatchCommand).resolves({
+      Failed: [{ Id: '0', SenderFault: true, Code: 'InvalidParameterValue', Message: 'too big' }],
+    });
     const handler = enqueueHandler(sqs, 'http://queue', 'bucket', 'us-east-1', { baseDelayMs: 1 });
 
     // Act & Assess
@@ -540,6 +545,121 @@ describe('logpipe backfill against fauxqs', () => {
     expect(index.stderr).toContain('--mode index is not available yet');
   });
 });
+
+describe('logpipe backfill interrupted in a real process', () => {
+  const KEYS = Array.from({ length: 150 }, (_, index) => `k-${String(index).padStart(3, '0')}`);
+  const CONCURRENCY = 2;
+  let fauxqs: FauxqsHarness;
+  let proxy: LatencyProxy;
+  let dir: string;
+
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+    // 100 ms per request: a run of 15 SendMessageBatch calls lasts long enough to interrupt.
+    proxy = await startLatencyProxy(fauxqs.endpoint, 100);
+  });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'backfill-kill-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  afterAll(async () => {
+    await proxy.stop();
+    await fauxqs.stop();
+  });
+
+  /** A bucket of {@link KEYS}, a queue, and a child backfill that has saved its first checkpoint. */
+  const startInterruptibleRun = async () => {
+    const bucket = await fauxqs.createBucket();
+    const { queueUrl } = await fauxqs.createQueueWithDlq();
+    await Promise.all(KEYS.map((key) => fauxqs.putObject(bucket, key, key)));
+    const checkpoint = path.join(dir, 'checkpoint.json');
+    const argv = ['--bucket', bucket, '--queue-url', queueUrl, '--checkpoint', checkpoint];
+    const child = spawnLogpipe(
+      ['backfill', ...argv, '--concurrency', String(CONCURRENCY), '--endpoint', proxy.endpoint],
+      fauxqs.env,
+    );
+    await waitForFile(checkpoint);
+    return { bucket, queueUrl, checkpoint, argv, child };
+  };
+
+  const resume = async (argv: readonly string[]) => {
+    const io = captureIo();
+    return { code: await run(['--endpoint', fauxqs.endpoint, ...argv], io.io), stderr: io.stderr() };
+  };
+
+  it('after SIGTERM finishes the batches in hand, exits 0, and a resumed run announces each key exactly once', async () => {
+    // Prepare
+    const { bucket, queueUrl, checkpoint, argv, child } = await startInterruptibleRun();
+
+    // Act
+    child.child.kill('SIGTERM');
+    const code = await child.exited;
+    const savedAtStop = await readCheckpoint(checkpoint, bucket, '');
+    const resumed = await withFauxqsEnv(fauxqs, () => resume(argv));
+    const announced = announcedKeys((await fauxqs.drainQueue(queueUrl)).map((message) => message.Body));
+
+    // Assess
+    expect(code).toBe(0);
+    expect(JSON.parse(child.stdout())).toMatchObject({ outcome: 'interrupted', checkpoint: savedAtStop });
+    expect(savedAtStop).not.toBe(KEYS.at(-1));
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain(`resuming after ${JSON.stringify(savedAtStop)}`);
+    expect([...announced].sort()).toEqual(KEYS);
+  });
+
+  it('after SIGKILL skips nothing on resume, and re-announces only keys after the saved checkpoint', async () => {
+    // Prepare
+    const { bucket, queueUrl, checkpoint, argv, child } = await startInterruptibleRun();
+
+    // Act
+    child.child.kill('SIGKILL');
+    await child.exited;
+    const savedAtKill = (await readCheckpoint(checkpoint, bucket, '')) ?? '';
+
+    const resumed = await withFauxqsEnv(fauxqs, () => resume(argv));
+    const announced = announcedKeys((await fauxqs.drainQueue(queueUrl)).map((message) => message.Body));
+
+    // Assess
+    const counts = new Map<string, number>();
+    for (const key of announced) counts.set(key, (counts.get(key) ?? 0) + 1);
+    const repeated = [...counts].filter(([, count]) => count > 1).map(([key]) => key);
+    expect(resumed.code).toBe(0);
+    expect([...counts.keys()].sort()).toEqual(KEYS);
+    expect(savedAtKill).not.toBe(KEYS.at(-1));
+    for (const key of repeated) expect(key > savedAtKill).toBe(true);
+    // The batches in flight, and those whose checkpoint write the kill interrupted.
+    expect(repeated.length).toBeLessThanOrEqual((CONCURRENCY + 1) * 10);
+  });
+});
+
+/** Runs `fn` with the harness' credentials and region in process.env (the CLI reads them there). */
+async function withFauxqsEnv<T>(fauxqs: FauxqsHarness, fn: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, fauxqs.env);
+  try {
+    return await fn();
+  } finally {
+    process.env = saved;
+  }
+}
+
+async function waitForFile(file: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await readFile(file);
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${file} did not appear within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
 
 /** Waits until `count` more announcements are in the queue and returns their keys. */
 async function waitForKeys(fauxqs: FauxqsHarness, queueUrl: string, count: number): Promise<string[]> {

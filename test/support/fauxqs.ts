@@ -288,6 +288,76 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** A `logpipe` run in a child process. */
+export interface LogpipeProcess {
+  readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
+  /** Everything written to stdout/stderr so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when stderr contains `text` (or rejects after `timeoutMs`). */
+  waitForStderr(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code (or the signal's name) once the process has ended. */
+  exited: Promise<number | NodeJS.Signals>;
+}
+
+/**
+ * Runs `logpipe <args>` through tsx in a child process, with `env` added to the environment (pass
+ * a harness' {@link FauxqsHarness.env}). For what only a real process shows: signals, exit codes.
+ */
+export function spawnLogpipe(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): LogpipeProcess {
+  // `node --import tsx`, not the tsx binary: that one runs the script in a second process, which
+  // a SIGKILL of the first would leave running.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(REPO_ROOT, 'bin', 'logpipe.ts'), ...args],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  const waiters = new Set<() => void>();
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    for (const waiter of waiters) waiter();
+  });
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
+  return {
+    child,
+    exited,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    waitForStderr: (text, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!stderr.includes(text)) return;
+          cleanup();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`stderr did not show ${JSON.stringify(text)} within ${timeoutMs} ms:\n${stderr}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
 /** A TCP-level HTTP proxy that delays every request: makes a fast emulator slow enough to interrupt. */
 export interface LatencyProxy {
   /** `http://127.0.0.1:<port>`, to use instead of the harness endpoint. */
