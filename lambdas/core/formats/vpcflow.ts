@@ -4,6 +4,7 @@
  * numeric fields are JSON numbers, the others strings. `@timestamp` is the record's `start`.
  *
  * @see https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html
+ * @see https://docs.aws.amazon.com/vpc/latest/tgw/tgw-flow-logs.html
  */
 import { JsonFields, quoteJson, unreservedFieldName } from '../json';
 import { isoFromEpochMillis } from '../time';
@@ -58,6 +59,11 @@ const AWS_FIELDS: ReadonlyArray<readonly [name: string, integer: boolean]> = [
   ['reject_reason', false],
   ['resource_id', false],
   ['encryption_status', true],
+  // Transit Gateway flow logs share the format and add these counters.
+  ['packets_lost_no_route', true],
+  ['packets_lost_blackhole', true],
+  ['packets_lost_mtu_exceeded', true],
+  ['packets_lost_ttl_expired', true],
 ];
 
 const KNOWN_FIELDS = new Set(AWS_FIELDS.map(([name]) => name));
@@ -124,7 +130,16 @@ function columnsOf(record: string, expected: number): string[] {
   return columns.length === expected ? columns : record.trim().split(/\s+/);
 }
 
-function parseColumns(layout: FieldLayout, columns: readonly string[]): RecordResult {
+/**
+ * The ISO form of the last `start` seen. Records of one capture window share their start, and
+ * formatting a date costs more than the rest of a record, so one entry per object saves most of it.
+ */
+interface StartTimeCache {
+  start: string;
+  timestamp: string | undefined;
+}
+
+function parseColumns(layout: FieldLayout, columns: readonly string[], cache: StartTimeCache): RecordResult {
   const fields = new JsonFields();
   let timestamp: string | undefined;
   for (let column = 0; column < columns.length; column += 1) {
@@ -135,7 +150,13 @@ function parseColumns(layout: FieldLayout, columns: readonly string[]): RecordRe
       if (PLAIN_INTEGER.test(value)) fields.raw(name, value);
       else if (INTEGER.test(value)) fields.raw(name, String(Number(value)));
       else return { kind: 'error', reason: `${name} is not a number: ${quoteJson(value.slice(0, 64))}` };
-      if (column === layout.startColumn) timestamp = isoFromEpochMillis(Number(value) * 1000);
+      if (column === layout.startColumn) {
+        if (value !== cache.start) {
+          cache.start = value;
+          cache.timestamp = isoFromEpochMillis(Number(value) * 1000);
+        }
+        timestamp = cache.timestamp;
+      }
     } else {
       fields.string(name, value);
     }
@@ -153,6 +174,7 @@ function createVpcFlowParser(context: ParserContext): RecordParser {
   }
   // A header line in the file names the fields of the lines after it, whatever fieldList says.
   let fromHeader: FieldLayout | undefined;
+  const startTimes: StartTimeCache = { start: '', timestamp: undefined };
   return {
     parse(record: string): RecordResult {
       const headerNames = headerFieldNames(record);
@@ -165,16 +187,16 @@ function createVpcFlowParser(context: ParserContext): RecordParser {
       const layout = fromHeader ?? configured;
       if (layout !== undefined) {
         const columns = columnsOf(record, layout.names.length);
-        if (columns.length === layout.names.length) return parseColumns(layout, columns);
+        if (columns.length === layout.names.length) return parseColumns(layout, columns, startTimes);
         return {
           kind: 'error',
           reason: `expected ${layout.names.length} fields (${fromHeader === undefined ? 'fieldList' : 'header line'}), found ${columns.length}`,
         };
       }
       const columns = columnsOf(record, DEFAULT_FIELDS.length);
-      if (columns.length === DEFAULT_FIELDS.length) return parseColumns(DEFAULT_LAYOUT, columns);
+      if (columns.length === DEFAULT_FIELDS.length) return parseColumns(DEFAULT_LAYOUT, columns, startTimes);
       if (columns.length === DEFAULT_AND_V3_TO_V5_FIELDS.length)
-        return parseColumns(DEFAULT_AND_V3_TO_V5_LAYOUT, columns);
+        return parseColumns(DEFAULT_AND_V3_TO_V5_LAYOUT, columns, startTimes);
       return {
         kind: 'error',
         reason: `expected the default format's ${DEFAULT_FIELDS.length} fields (or ${DEFAULT_AND_V3_TO_V5_FIELDS.length}), found ${columns.length}; a custom format needs a header line or fieldList`,
