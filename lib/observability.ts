@@ -21,7 +21,12 @@ import { METRICS_NAMESPACE } from './node-function';
 export const INDEXER_METRICS = ['DocumentsIndexed', 'DocumentsQuarantined', 'ObjectsProcessed'] as const;
 
 /** Metric names the Firehose processor emits (namespace {@link METRICS_NAMESPACE}, dimension `service`). */
-export const PROCESSOR_METRICS = ['RecordsProcessed', 'RecordsReingested', 'ProcessingFailed'] as const;
+export const PROCESSOR_METRICS = [
+  'RecordsProcessed',
+  'RecordsReingested',
+  'ProcessingFailed',
+  'ReingestFailed',
+] as const;
 
 /** Props of {@link Observability}. */
 export interface ObservabilityProps {
@@ -153,6 +158,10 @@ export class Observability extends Construct {
       const processingFailed = powertoolsMetric(FIREHOSE_PROCESSOR_SERVICE_NAME, 'ProcessingFailed');
       alarm('ProcessorFailures', 'The Firehose processor could not process records', {
         metric: processingFailed,
+        ...atLeastOne,
+      });
+      alarm('ReingestFailures', 'The Firehose processor could not re-ingest records into its stream', {
+        metric: powertoolsMetric(FIREHOSE_PROCESSOR_SERVICE_NAME, 'ReingestFailed'),
         ...atLeastOne,
       });
       const processingSuccess = deliveryStream.metric('ExecuteProcessing.Success', {

@@ -237,6 +237,7 @@ describe('Firehose archive', () => {
   it('alarms on processor failures and on the partition limit', () => {
     for (const [metricName, namespace] of [
       ['ProcessingFailed', 'AwsLogPipeline'],
+      ['ReingestFailed', 'AwsLogPipeline'],
       ['ExecuteProcessing.Success', 'AWS/Firehose'],
       ['PartitionCountExceeded', 'AWS/Firehose'],
     ]) {
