@@ -4,7 +4,7 @@
  * configuration, shared by the tests that read it.
  */
 import { Match } from 'aws-cdk-lib/assertions';
-import { joinedText, onlyResource, type SynthesizedPipeline, synthesize } from './synth';
+import { joinedText, logicalIdOf, onlyResource, type SynthesizedPipeline, synthesize } from './synth';
 
 const ADMIN = 'arn:aws:iam::123456789012:role/LogAdmin';
 
@@ -57,11 +57,9 @@ describe('cdk-nag', () => {
 describe('CloudTrail with S3 notifications', () => {
   it('delivers a validated multi-region trail to the log bucket under its prefix', () => {
     const { template } = trailAndCluster;
-    const logBucketId = Object.keys(
-      template.findResources('AWS::S3::Bucket', {
-        Properties: { LoggingConfiguration: { LogFilePrefix: 'LogBucket/' } },
-      }),
-    )[0];
+    const logBucketId = logicalIdOf(template, 'AWS::S3::Bucket', {
+      LoggingConfiguration: { LogFilePrefix: 'LogBucket/' },
+    });
 
     template.hasResourceProperties('AWS::CloudTrail::Trail', {
       S3BucketName: { Ref: logBucketId },
@@ -88,14 +86,10 @@ describe('CloudTrail with S3 notifications', () => {
 describe('CloudTrail with its SNS topic', () => {
   it('publishes deliveries to an encrypted-in-transit topic the log queue subscribes to', () => {
     const { template } = trailViaSnsAndBasicAuth;
-    const topicId = Object.keys(
-      template.findResources('AWS::SNS::Topic', {
-        Properties: { DisplayName: 'CloudTrail log file deliveries' },
-      }),
-    )[0];
-    const queueId = Object.keys(
-      template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }),
-    )[0];
+    const topicId = logicalIdOf(template, 'AWS::SNS::Topic', {
+      DisplayName: 'CloudTrail log file deliveries',
+    });
+    const queueId = logicalIdOf(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
 
     template.hasResourceProperties('AWS::CloudTrail::Trail', {
       S3KeyPrefix: 'trail',

@@ -49,18 +49,26 @@ export function synthesize(overrides: Readonly<Record<string, unknown>> = {}): S
 /** A resource as `Template.findResources` returns it. */
 export type FoundResource = ReturnType<Template['findResources']>[string];
 
+/** The logical id and the body of the single resource of `type` whose properties include `properties`. */
+function onlyEntry(
+  template: Template,
+  type: string,
+  properties: Readonly<Record<string, unknown>>,
+): [string, FoundResource] {
+  const entries = Object.entries(template.findResources(type, { Properties: Match.objectLike(properties) }));
+  const [entry] = entries;
+  if (entries.length !== 1 || entry === undefined)
+    throw new Error(`expected one ${type}, found ${entries.length}`);
+  return entry;
+}
+
 /** The single resource of `type` whose properties include `properties`. */
 export function onlyResource(
   template: Template,
   type: string,
   properties: Readonly<Record<string, unknown>> = {},
 ): FoundResource {
-  const resources = Object.values(template.findResources(type, { Properties: Match.objectLike(properties) }));
-  const [resource] = resources;
-  if (resources.length !== 1 || resource === undefined) {
-    throw new Error(`expected one ${type}, found ${resources.length}`);
-  }
-  return resource;
+  return onlyEntry(template, type, properties)[1];
 }
 
 /** The logical id of the single resource of `type` whose properties include `properties`. */
@@ -69,10 +77,7 @@ export function logicalIdOf(
   type: string,
   properties: Readonly<Record<string, unknown>> = {},
 ): string {
-  const ids = Object.keys(template.findResources(type, { Properties: Match.objectLike(properties) }));
-  const [id] = ids;
-  if (ids.length !== 1 || id === undefined) throw new Error(`expected one ${type}, found ${ids.length}`);
-  return id;
+  return onlyEntry(template, type, properties)[0];
 }
 
 /**
