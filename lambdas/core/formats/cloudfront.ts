@@ -4,6 +4,7 @@
  *
  * @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html
  */
+import { unreservedFieldName } from '../json';
 import { isoFromEpochMillis } from '../time';
 import type { LogFormat, RecordParser, RecordResult } from '../types';
 import { type DelimitedField, type DelimitedLayout, DelimitedRecordWriter, decimalJson } from './delimited';
@@ -75,20 +76,20 @@ function fieldFor(name: string): DelimitedField {
 }
 
 /**
- * The layout a `#Fields:` list describes. Names are made safe for documents: never the reserved
- * `log` or `@timestamp` (`@timestamp` loses its `@`; `log` becomes `log_field`), never empty, and
- * a repeated name gets a `_2`, `_3`… suffix so no document has a key twice.
+ * The layout a `#Fields:` list describes. Names are made safe for documents: reserved names are
+ * renamed as `unreservedFieldName` does (`log` → `log_original`; `@timestamp` already lost its
+ * `@`), an empty name becomes `field_<position>`, and a repeated name gets a `_2`, `_3`… suffix so
+ * no document has a key twice.
  */
 export function cloudfrontLayout(fieldList: string): DelimitedLayout {
   const used = new Set<string>(['extra_fields', 'invalid_fields']);
+  const isUsed = (name: string): boolean => used.has(name);
   const fields = fieldList
     .split(/\s+/)
     .filter((name) => name !== '')
     .slice(0, MAX_HEADER_FIELDS)
     .map((headerName, index) => {
-      let name = cloudfrontFieldName(headerName);
-      if (name === '') name = `field_${index + 1}`;
-      if (name === 'log') name = 'log_field';
+      const name = unreservedFieldName(cloudfrontFieldName(headerName) || `field_${index + 1}`, isUsed);
       let unique = name;
       for (let suffix = 2; used.has(unique); suffix++) unique = `${name}_${suffix}`;
       used.add(unique);
