@@ -10,13 +10,14 @@
  *
  * What is guaranteed, in listing order (S3 lists keys in UTF-8 binary order):
  * - No key is skipped: the checkpoint names a key only when it and every key listed before it were
- *   handled (acknowledged by SQS) or filtered out, and it is written only after that.
+ *   handled (acknowledged by SQS, or indexed) or filtered out, and it is written only after that.
  * - SIGINT/SIGTERM: no new batch starts, the batches in hand finish, the checkpoint is saved, exit
- *   0; a resumed run announces nothing twice.
- * - An abnormal end (SIGKILL, power loss) re-announces on resume at most the batches that were in
- *   flight or finished after the last checkpoint write: fewer than `concurrency × batch size`
- *   (10 for `enqueue`) keys, plus any finished out of order behind a slower batch. The indexer
- *   derives document ids from the object, so a re-announced object creates no duplicate documents.
+ *   0; a resumed run handles nothing twice.
+ * - An abnormal end (SIGKILL, power loss) repeats on resume only keys after the saved checkpoint:
+ *   the batches that were in flight (at most `--concurrency` batches of 10 keys for `enqueue`, of
+ *   one object for `index`) and those already finished but not yet covered by a saved checkpoint
+ *   (behind a slower batch, or during the checkpoint write itself). Document ids derive from the
+ *   object, so a repeated object creates no duplicate documents (OpenSearch answers 409).
  * - `--follow` sees new keys that sort after the checkpoint. A key written later but sorting
  *   before it (not the case for AWS log keys, which start with the date) is not seen, as with
  *   NXLog's `lastkey.log`.
@@ -32,8 +33,19 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { DEFAULT_INDEX_PREFIX, indexPrefixProblem } from '../../lambdas/core/documents';
+import { type LogSource, LogSourcesSchema } from '../../lambdas/core/log-sources';
 import { toIsoUtcAssumingUtc } from '../../lambdas/core/time';
 import { createS3Client, createSqsClient } from '../../lambdas/shared/aws-clients';
+import { indexObject } from '../../lambdas/shared/index-object';
+import { OpenSearchBulkSink } from '../../lambdas/shared/opensearch/bulk-sink';
+import {
+  createOpenSearchClient,
+  endpointUrl,
+  type OpenSearchConnection,
+} from '../../lambdas/shared/opensearch/client';
+import { installIndexTemplates } from '../../lambdas/shared/opensearch/install-templates';
+import type { QuarantineSink } from '../../lambdas/shared/quarantine';
 import { notificationBody } from '../../lambdas/shared/s3-notifications';
 import {
   CliUsageError,
@@ -60,8 +72,14 @@ Options:
   --follow                 after the listing, keep polling for new keys until interrupted
   --poll-interval SECONDS  pause between polls with --follow (default 60)
   --mode enqueue|index     enqueue (default): send S3 event notifications to --queue-url;
-                           index: parse and index directly (not available yet)
+                           index: parse each object with the core and index it into OpenSearch
   --queue-url URL          the indexer queue (enqueue mode)
+  --opensearch-url URL     index mode: the cluster (default: OPENSEARCH_URL)
+  --opensearch-auth A      index mode: sigv4, basic or none (default: OPENSEARCH_AUTH, else sigv4
+                           for *.amazonaws.com, basic when OPENSEARCH_USERNAME is set, else none);
+                           basic reads OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD
+  --index-prefix P         index mode: index name prefix (default: INDEX_PREFIX, else logs);
+                           log sources are read from LOG_SOURCES (JSON), as the indexer does
   --concurrency N          batches in flight, 1-64 (default 4)
   --endpoint URL           S3/SQS endpoint for S3-compatible stores (default: AWS_ENDPOINT_URL*)
   --help                   show this help
@@ -103,8 +121,17 @@ export interface BackfillOptions {
   readonly pollIntervalMs: number;
   readonly mode: 'enqueue' | 'index';
   readonly queueUrl?: string;
+  /** Index mode: where and how to index. */
+  readonly index?: IndexModeOptions;
   readonly concurrency: number;
   readonly endpoint?: string;
+}
+
+/** How `--mode index` reaches OpenSearch and parses objects (the indexer's settings). */
+export interface IndexModeOptions {
+  readonly connection: OpenSearchConnection;
+  readonly indexPrefix: string;
+  readonly logSources: readonly LogSource[];
 }
 
 /** What a run did: printed as JSON on stdout. */
@@ -129,7 +156,10 @@ const MAX_CONCURRENCY = 64;
 const LIST_PAGE_SIZE = 1000;
 
 /** Parses and validates `logpipe backfill` arguments. @throws CliUsageError */
-export function parseBackfillArgs(argv: readonly string[]): BackfillOptions | 'help' {
+export function parseBackfillArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): BackfillOptions | 'help' {
   const { values } = parseCommandArgs({
     args: [...argv],
     allowPositionals: false,
@@ -144,6 +174,9 @@ export function parseBackfillArgs(argv: readonly string[]): BackfillOptions | 'h
       'poll-interval': { type: 'string' },
       mode: { type: 'string' },
       'queue-url': { type: 'string' },
+      'opensearch-url': { type: 'string' },
+      'opensearch-auth': { type: 'string' },
+      'index-prefix': { type: 'string' },
       concurrency: { type: 'string' },
       endpoint: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -157,6 +190,17 @@ export function parseBackfillArgs(argv: readonly string[]): BackfillOptions | 'h
     throw new CliUsageError(`--mode must be enqueue or index, got ${JSON.stringify(mode)}`);
   if (mode === 'enqueue' && (values['queue-url'] === undefined || values['queue-url'] === ''))
     throw new CliUsageError('--queue-url is required in enqueue mode');
+  if (mode === 'index' && values['queue-url'] !== undefined)
+    throw new CliUsageError('--queue-url only applies in enqueue mode');
+  const indexFlag = ['opensearch-url', 'opensearch-auth', 'index-prefix'].find(
+    (flag) => values[flag as 'opensearch-url'] !== undefined,
+  );
+  if (mode === 'enqueue' && indexFlag !== undefined)
+    throw new CliUsageError(`--${indexFlag} only applies with --mode index`);
+  const index =
+    mode === 'index'
+      ? indexModeOptions(values['opensearch-url'], values['opensearch-auth'], values['index-prefix'], env)
+      : undefined;
   if (values['poll-interval'] !== undefined && values.follow !== true)
     throw new CliUsageError('--poll-interval only applies with --follow');
   const since = optionalTime(values.since, '--since');
@@ -185,6 +229,7 @@ export function parseBackfillArgs(argv: readonly string[]): BackfillOptions | 'h
     pollIntervalMs: pollSeconds * 1000,
     mode,
     ...(values['queue-url'] !== undefined && { queueUrl: values['queue-url'] }),
+    ...(index !== undefined && { index }),
     concurrency,
     ...(values.endpoint !== undefined && { endpoint: values.endpoint }),
   };
@@ -199,6 +244,60 @@ function optionalTime(text: string | undefined, flag: string): number | undefine
       `${flag} must be an ISO-8601 date or date-time, e.g. 2024-05-01T00:00:00Z; got ${text}`,
     );
   return Date.parse(iso);
+}
+
+function indexModeOptions(
+  urlFlag: string | undefined,
+  authFlag: string | undefined,
+  prefixFlag: string | undefined,
+  env: NodeJS.ProcessEnv,
+): IndexModeOptions {
+  const endpoint = urlFlag ?? env.OPENSEARCH_URL;
+  if (endpoint === undefined || endpoint === '')
+    throw new CliUsageError('--mode index needs --opensearch-url (or OPENSEARCH_URL)');
+  let url: URL;
+  try {
+    url = endpointUrl(endpoint);
+  } catch {
+    throw new CliUsageError(`--opensearch-url is not a URL: ${endpoint}`);
+  }
+  const username = env.OPENSEARCH_USERNAME;
+  const password = env.OPENSEARCH_PASSWORD;
+  const auth =
+    authFlag ??
+    env.OPENSEARCH_AUTH ??
+    (url.hostname.endsWith('.amazonaws.com') ? 'sigv4' : username !== undefined ? 'basic' : 'none');
+  if (auth !== 'sigv4' && auth !== 'basic' && auth !== 'none')
+    throw new CliUsageError(`--opensearch-auth must be sigv4, basic or none, got ${JSON.stringify(auth)}`);
+  if (auth === 'basic' && (username === undefined || password === undefined))
+    throw new CliUsageError('basic auth reads OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD: set both');
+  const indexPrefix = prefixFlag ?? env.INDEX_PREFIX ?? DEFAULT_INDEX_PREFIX;
+  const prefixProblem = indexPrefixProblem(indexPrefix);
+  if (prefixProblem !== undefined) throw new CliUsageError(prefixProblem);
+  let logSources: readonly LogSource[] = [];
+  if (env.LOG_SOURCES !== undefined && env.LOG_SOURCES.trim() !== '') {
+    let json: unknown;
+    try {
+      json = JSON.parse(env.LOG_SOURCES);
+    } catch {
+      throw new CliUsageError('LOG_SOURCES is not JSON');
+    }
+    const parsed = LogSourcesSchema.safeParse(json);
+    if (!parsed.success)
+      throw new CliUsageError(
+        `LOG_SOURCES: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`,
+      );
+    logSources = parsed.data;
+  }
+  return {
+    connection: {
+      endpoint,
+      auth,
+      ...(auth === 'basic' && username !== undefined && password !== undefined && { username, password }),
+    },
+    indexPrefix,
+    logSources,
+  };
 }
 
 /**
@@ -475,11 +574,66 @@ function describeFailures(
     .join(', ');
 }
 
-/** The `index` handler, once the core's `parseObject` and the OpenSearch sink are available. */
-function indexHandler(): ObjectHandler {
-  throw new CliUsageError(
-    '--mode index is not available yet: it needs the core parseObject and the OpenSearch sink; use --mode enqueue',
-  );
+/** Totals of the `index` handler, added to the summary. */
+export interface IndexTotals {
+  documents: number;
+  duplicates: number;
+  /**
+   * Records that could not be parsed and documents OpenSearch refused for good, each reported on
+   * stderr; an object whose format could not be detected counts as one.
+   */
+  rejected: number;
+  /** Objects whose format could not be detected: nothing indexed from them. */
+  undetected: number;
+}
+
+/** Longest time one object may take, retries included, before the run fails. */
+const INDEX_OBJECT_DEADLINE_MS = 15 * 60 * 1000;
+const REPORTED_RAW_CHARS = 300;
+
+/**
+ * The `index` handler: each object through the core and the OpenSearch sink, as the indexer does
+ * (same parsing, same ids), one object per batch. What cannot be indexed (a record that does not
+ * parse, a document the cluster refuses) is reported on stderr and counted, never fatal; an
+ * unreachable cluster fails the object, and so the run, before the checkpoint passes it.
+ */
+export function indexHandler(
+  s3: S3Client,
+  sink: Pick<OpenSearchBulkSink, 'bulkIndex'>,
+  bucket: string,
+  options: IndexModeOptions,
+  report: (text: string) => void,
+): ObjectHandler & { readonly totals: Readonly<IndexTotals> } {
+  const totals: IndexTotals = { documents: 0, duplicates: 0, rejected: 0, undetected: 0 };
+  return {
+    batchSize: 1,
+    totals,
+    async handle(objects) {
+      for (const object of objects) {
+        const where = `s3://${bucket}/${object.key}`;
+        const quarantine: QuarantineSink = {
+          add: (entry) => {
+            totals.rejected += 1;
+            report(
+              `${where} record ${entry.record}: ${entry.reason}: ${entry.error}: ${JSON.stringify(entry.raw.slice(0, REPORTED_RAW_CHARS))}`,
+            );
+          },
+        };
+        const result = await indexObject({
+          s3,
+          object: { bucket, key: object.key, etag: object.etag },
+          sink,
+          quarantine,
+          parse: { indexPrefix: options.indexPrefix, logSources: options.logSources },
+          deadline: Date.now() + INDEX_OBJECT_DEADLINE_MS,
+        });
+        totals.documents += result.bulk.indexed;
+        totals.duplicates += result.bulk.duplicates;
+        // The parse already reported the object's one rejected record saying why.
+        if (result.parse.error !== undefined) totals.undetected += 1;
+      }
+    },
+  };
 }
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -611,6 +765,8 @@ export interface BackfillDependencies {
   readonly progressIntervalMs?: number;
   /** Keys per ListObjectsV2 page; tests use small pages. @default 1000 */
   readonly listPageSize?: number;
+  /** Where progress goes; shared with a handler that reports through it. @default a new one on `io.stderr` */
+  readonly progress?: ProgressReporter;
 }
 
 /** Runs a backfill to its end, its interruption, or its first failure. */
@@ -619,7 +775,7 @@ export async function runBackfill(
   deps: BackfillDependencies,
 ): Promise<BackfillSummary> {
   const { s3, handler, io } = deps;
-  const progress = new ProgressReporter(io.stderr, deps.progressIntervalMs);
+  const progress = deps.progress ?? new ProgressReporter(io.stderr, deps.progressIntervalMs);
   const resumeAfter =
     options.checkpointFile === undefined
       ? undefined
@@ -740,6 +896,7 @@ export async function run(argv: readonly string[], io?: CommandIo): Promise<numb
   if (io === undefined) return withStopSignals((processIo) => run(argv, processIo));
   let s3: S3Client | undefined;
   let sqs: SQSClient | undefined;
+  let closeOpenSearch: (() => Promise<void>) | undefined;
   try {
     const options = parseBackfillArgs(argv);
     if (options === 'help') {
@@ -748,15 +905,31 @@ export async function run(argv: readonly string[], io?: CommandIo): Promise<numb
     }
     const clientOptions = { ...(options.endpoint !== undefined && { endpoint: options.endpoint }) };
     s3 = createS3Client(clientOptions);
+    const progress = new ProgressReporter(io.stderr);
     let handler: ObjectHandler;
-    if (options.mode === 'index') handler = indexHandler();
-    else {
+    let totals: Readonly<IndexTotals> | undefined;
+    if (options.index !== undefined) {
+      const client = createOpenSearchClient(options.index.connection);
+      closeOpenSearch = () => client.close();
+      await installIndexTemplates(client, { prefix: options.index.indexPrefix });
+      const indexing = indexHandler(
+        s3,
+        new OpenSearchBulkSink(client),
+        options.bucket,
+        options.index,
+        (text) => progress.note(text),
+      );
+      ({ totals } = indexing);
+      handler = indexing;
+    } else {
       sqs = createSqsClient({ ...clientOptions, maxAttempts: 5 });
       handler = enqueueHandler(sqs, options.queueUrl ?? '', options.bucket, await s3.config.region());
     }
-    const summary = await runBackfill(options, { s3, handler, io });
+    const summary = await runBackfill(options, { s3, handler, io, progress });
     if (summary.error !== undefined) io.stderr.write(`backfill: failed: ${summary.error}\n`);
-    await new OutputChannel(io.stdout).write(`${JSON.stringify(summary)}\n`);
+    await new OutputChannel(io.stdout).write(
+      `${JSON.stringify(totals === undefined ? summary : { ...summary, index: totals })}\n`,
+    );
     return summary.outcome === 'failed' ? 1 : 0;
   } catch (error: unknown) {
     if (error instanceof CliUsageError) {
@@ -768,5 +941,6 @@ export async function run(argv: readonly string[], io?: CommandIo): Promise<numb
   } finally {
     s3?.destroy();
     sqs?.destroy();
+    await closeOpenSearch?.();
   }
 }

@@ -1,8 +1,10 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Client } from '@opensearch-project/opensearch';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   CheckpointWriter,
@@ -16,7 +18,9 @@ import {
   runBackfill,
 } from '../../bin/cli/backfill';
 import type { CommandIo } from '../../bin/cli/shared';
+import { parseObject } from '../../lambdas/core/parse-object';
 import { parseMessageBody } from '../../lambdas/indexer/messages';
+import { createOpenSearchClient } from '../../lambdas/shared/opensearch/client';
 import {
   FAUXQS_CREDENTIALS,
   type FauxqsHarness,
@@ -25,6 +29,7 @@ import {
   startFauxqs,
   startLatencyProxy,
 } from '../support/fauxqs';
+import { deleteTestIndices, type OpenSearchTarget, openSearchTarget } from '../support/opensearch-server';
 
 /** Output streams that remember what was written, and a stop signal the test controls. */
 function captureIo(isTTY = false) {
@@ -104,6 +109,89 @@ describe('parseBackfillArgs', () => {
     [['--bucket', 'b', '--queue-url', 'q', '--colour'], /Unknown option '--colour'/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseBackfillArgs(argv)).toThrow(message);
+  });
+});
+
+describe('parseBackfillArgs in index mode', () => {
+  it('takes the OpenSearch settings from flags, then from the indexer’s environment variables', () => {
+    // Prepare
+    const env = {
+      OPENSEARCH_URL: 'https://search-logs-abc.eu-west-1.es.amazonaws.com',
+      INDEX_PREFIX: 'prod',
+      LOG_SOURCES: '[{"prefix":"app/","format":"json","timestampField":"ts"}]',
+    };
+
+    // Act
+    const fromEnv = parseBackfillArgs(['--bucket', 'b', '--mode', 'index'], env);
+    const fromFlags = parseBackfillArgs(
+      [
+        '--bucket',
+        'b',
+        '--mode',
+        'index',
+        '--opensearch-url',
+        'http://127.0.0.1:9200',
+        '--index-prefix',
+        'test',
+      ],
+      env,
+    );
+
+    // Assess
+    expect(fromEnv).toMatchObject({
+      mode: 'index',
+      index: {
+        connection: { endpoint: env.OPENSEARCH_URL, auth: 'sigv4' },
+        indexPrefix: 'prod',
+        logSources: [{ prefix: 'app/', format: 'json', timestampField: 'ts' }],
+      },
+    });
+    expect(fromFlags).toMatchObject({
+      index: { connection: { endpoint: 'http://127.0.0.1:9200', auth: 'none' }, indexPrefix: 'test' },
+    });
+  });
+
+  it('uses basic auth when a username is set', () => {
+    const options = parseBackfillArgs(
+      ['--bucket', 'b', '--mode', 'index', '--opensearch-url', 'https://os:9200'],
+      {
+        OPENSEARCH_USERNAME: 'admin',
+        OPENSEARCH_PASSWORD: 'secret',
+      },
+    );
+
+    expect(options).toMatchObject({
+      index: { connection: { auth: 'basic', username: 'admin', password: 'secret' } },
+    });
+  });
+
+  it.each([
+    [['--mode', 'index'], {}, /--mode index needs --opensearch-url/],
+    [
+      ['--mode', 'index', '--opensearch-url', 'http://o', '--queue-url', 'q'],
+      {},
+      /--queue-url only applies in enqueue/,
+    ],
+    [['--queue-url', 'q', '--index-prefix', 'p'], {}, /--index-prefix only applies with --mode index/],
+    [
+      ['--mode', 'index', '--opensearch-url', 'http://o', '--opensearch-auth', 'iam'],
+      {},
+      /--opensearch-auth must be/,
+    ],
+    [
+      ['--mode', 'index', '--opensearch-url', 'http://o', '--opensearch-auth', 'basic'],
+      {},
+      /OPENSEARCH_PASSWORD/,
+    ],
+    [['--mode', 'index', '--opensearch-url', 'http://o', '--index-prefix', 'Bad'], {}, /prefix/i],
+    [['--mode', 'index', '--opensearch-url', 'http://o'], { LOG_SOURCES: '{' }, /LOG_SOURCES is not JSON/],
+    [
+      ['--mode', 'index', '--opensearch-url', 'http://o'],
+      { LOG_SOURCES: '[{"format":"json"}]' },
+      /LOG_SOURCES: .*prefix/,
+    ],
+  ])('rejects %j with %j', (argv, env, message) => {
+    expect(() => parseBackfillArgs(['--bucket', 'b', ...argv], env)).toThrow(message);
   });
 });
 
@@ -522,7 +610,7 @@ describe('logpipe backfill against fauxqs', () => {
     await expect(readFile(checkpoint)).rejects.toThrow(/ENOENT/);
   });
 
-  it('reports a missing bucket, a foreign checkpoint and index mode clearly', async () => {
+  it('reports a missing bucket and a foreign checkpoint clearly', async () => {
     // Prepare
     const { queueUrl } = await fauxqs.createQueueWithDlq();
     const checkpoint = path.join(dir, 'checkpoint.json');
@@ -534,15 +622,104 @@ describe('logpipe backfill against fauxqs', () => {
     // Act
     const missing = await backfill(['--bucket', 'no-such-bucket', '--queue-url', queueUrl]);
     const foreign = await backfill(['--bucket', 'b', '--queue-url', queueUrl, '--checkpoint', checkpoint]);
-    const index = await backfill(['--bucket', 'b', '--mode', 'index']);
 
     // Assess
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/failed: .*bucket/i);
     expect(foreign.code).toBe(2);
     expect(foreign.stderr).toContain('is for s3://elsewhere/');
-    expect(index.code).toBe(2);
-    expect(index.stderr).toContain('--mode index is not available yet');
+  });
+});
+
+describe('logpipe backfill --mode index against fauxqs and OpenSearch', () => {
+  const PREFIX = 'bftest';
+  let fauxqs: FauxqsHarness;
+  let target: OpenSearchTarget;
+  let client: Client;
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    fauxqs = await startFauxqs();
+    target = await openSearchTarget();
+    client = createOpenSearchClient(target.connection);
+    Object.assign(process.env, fauxqs.env);
+    delete process.env.LOG_SOURCES;
+    delete process.env.INDEX_PREFIX;
+  });
+
+  afterAll(async () => {
+    process.env = savedEnv;
+    await deleteTestIndices(client, PREFIX);
+    await client.close();
+    await target.close();
+    await fauxqs.stop();
+  });
+
+  const indexRun = async (bucket: string) => {
+    const io = captureIo();
+    const code = await run(
+      [
+        '--bucket',
+        bucket,
+        '--mode',
+        'index',
+        '--opensearch-url',
+        target.url,
+        '--opensearch-auth',
+        target.connection.auth ?? 'none',
+        '--index-prefix',
+        PREFIX,
+        '--endpoint',
+        fauxqs.endpoint,
+      ],
+      io.io,
+    );
+    return { code, stdout: io.stdout(), stderr: io.stderr() };
+  };
+
+  it('indexes each object with the ids the core gives it, reports bad records, and re-runs without duplicates', async () => {
+    // Prepare
+    const bucket = await fauxqs.createBucket();
+    const text =
+      '{"time":"2024-05-01T10:00:00Z","msg":"a"}\nnot json\n{"time":"2024-05-01T11:00:00Z","msg":"b"}\n';
+    const etag = (await fauxqs.putObject(bucket, 'app/one.log', gzipSync(text))).replace(/"/g, '');
+    await fauxqs.putObject(bucket, 'app/two.log', 'plain words that no format claims\n');
+    const expectedIds: string[] = [];
+    for await (const batch of parseObject({
+      body: Readable.from([gzipSync(text)]),
+      object: { bucket, key: 'app/one.log', etag },
+      indexPrefix: PREFIX,
+    }))
+      for (const item of batch.items) if (item.kind === 'document') expectedIds.push(item.id);
+
+    // Act
+    const first = await indexRun(bucket);
+    await client.indices.refresh({ index: `${PREFIX}-*` });
+    const hits = await client.search({ index: `${PREFIX}-*`, body: { query: { match_all: {} }, size: 10 } });
+    const again = await indexRun(bucket);
+
+    // Assess
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      handled: 2,
+      outcome: 'completed',
+      index: { documents: 2, duplicates: 0, rejected: 2, undetected: 1 },
+    });
+    expect(first.stderr).toContain(`s3://${bucket}/app/one.log record 2: parse-error`);
+    expect(first.stderr).toContain(
+      `s3://${bucket}/app/two.log record 1: parse-error: cannot detect the log format`,
+    );
+    const found = (hits.body.hits.hits as { _id: string; _source: { msg: string } }[]).map((hit) => [
+      hit._id,
+      hit._source.msg,
+    ]);
+    expect(found.sort()).toEqual(
+      [
+        [expectedIds[0], 'a'],
+        [expectedIds[1], 'b'],
+      ].sort(),
+    );
+    expect(JSON.parse(again.stdout)).toMatchObject({ index: { documents: 0, duplicates: 2 } });
   });
 });
 
