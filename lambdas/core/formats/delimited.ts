@@ -311,6 +311,22 @@ export type DelimitedField =
       readonly toMembers: (text: string) => string | undefined;
     };
 
+/** A field written as a JSON string. */
+export const stringField = (name: string): DelimitedField => ({ name, kind: 'string' });
+
+/** A field written as a JSON number (see {@link DelimitedField}). */
+export const numberField = (name: string): DelimitedField => ({ name, kind: 'number' });
+
+/** An `ip:port` field, written as `<name>_ip` and `<name>_port`. */
+export const endpointField = (name: string): DelimitedField => ({ name, kind: 'endpoint' });
+
+/** The field that holds the event's time, read by `parse`. */
+export const eventTimeField = (name: string, parse: TimeParser): DelimitedField => ({
+  name,
+  kind: 'event-time',
+  parse,
+});
+
 /** The values of one delimited log format, in order. */
 export interface DelimitedLayout {
   /** What a line is, for error reasons: `ALB access log entry`. */

@@ -14,6 +14,10 @@ import {
   DelimitedRecordWriter,
   type DelimitedSyntax,
   decodePercentEncoded,
+  endpointField,
+  eventTimeField,
+  numberField,
+  stringField,
 } from './delimited';
 
 /** The shape of one ELB-family line; also the event's `log.type` when it differs from the format's. */
@@ -21,16 +25,31 @@ export type ElbFlavour = 'alb' | 'alb_connection' | 'nlb' | 'elb';
 
 const QUOTED_SYNTAX: DelimitedSyntax = { separator: 'space', quotes: true, brackets: false };
 
-const ALB_REQUEST_LINE = { method: 'request_method', target: 'request_url', protocol: 'request_protocol' };
-
-const string = (name: string): DelimitedField => ({ name, kind: 'string' });
-const number = (name: string): DelimitedField => ({ name, kind: 'number' });
-const endpoint = (name: string): DelimitedField => ({ name, kind: 'endpoint' });
-const eventTime = (name: string, parse: (text: string) => string | undefined): DelimitedField => ({
-  name,
-  kind: 'event-time',
-  parse,
-});
+/**
+ * The values ALB inherited from the Classic Load Balancer, from the client to the TLS protocol:
+ * the same names but for the instance or target behind the load balancer (`peer`).
+ */
+function proxiedRequestFields(peer: 'target' | 'backend'): DelimitedField[] {
+  return [
+    endpointField('client'),
+    endpointField(peer),
+    numberField('request_processing_time'),
+    numberField(`${peer}_processing_time`),
+    numberField('response_processing_time'),
+    numberField('elb_status_code'),
+    numberField(`${peer}_status_code`),
+    numberField('received_bytes'),
+    numberField('sent_bytes'),
+    {
+      name: 'request',
+      kind: 'request',
+      parts: { method: 'request_method', target: 'request_url', protocol: 'request_protocol' },
+    },
+    stringField('user_agent'),
+    stringField('ssl_cipher'),
+    stringField('ssl_protocol'),
+  ];
+}
 
 /**
  * ALB access log entries, every field AWS documents up to 2025 (`transformed_host`,
@@ -48,39 +67,27 @@ export const ALB_ACCESS_LAYOUT: DelimitedLayout = {
   // The oldest ALB entries end after trace_id.
   minimumValues: 17,
   fields: [
-    string('type'),
-    eventTime('time', toIsoUtcFast),
-    string('elb'),
-    endpoint('client'),
-    endpoint('target'),
-    number('request_processing_time'),
-    number('target_processing_time'),
-    number('response_processing_time'),
-    number('elb_status_code'),
-    number('target_status_code'),
-    number('received_bytes'),
-    number('sent_bytes'),
-    { name: 'request', kind: 'request', parts: ALB_REQUEST_LINE },
-    string('user_agent'),
-    string('ssl_cipher'),
-    string('ssl_protocol'),
-    string('target_group_arn'),
-    string('trace_id'),
-    string('domain_name'),
-    string('chosen_cert_arn'),
-    number('matched_rule_priority'),
+    stringField('type'),
+    eventTimeField('time', toIsoUtcFast),
+    stringField('elb'),
+    ...proxiedRequestFields('target'),
+    stringField('target_group_arn'),
+    stringField('trace_id'),
+    stringField('domain_name'),
+    stringField('chosen_cert_arn'),
+    numberField('matched_rule_priority'),
     { name: 'request_creation_time', kind: 'time', parse: toIsoUtcFast },
-    string('actions_executed'),
-    string('redirect_url'),
-    string('error_reason'),
-    string('target_port_list'),
-    string('target_status_code_list'),
-    string('classification'),
-    string('classification_reason'),
-    string('conn_trace_id'),
-    string('transformed_host'),
-    string('transformed_uri'),
-    string('request_transform_status'),
+    stringField('actions_executed'),
+    stringField('redirect_url'),
+    stringField('error_reason'),
+    stringField('target_port_list'),
+    stringField('target_status_code_list'),
+    stringField('classification'),
+    stringField('classification_reason'),
+    stringField('conn_trace_id'),
+    stringField('transformed_host'),
+    stringField('transformed_uri'),
+    stringField('request_transform_status'),
   ],
 };
 
@@ -107,18 +114,18 @@ export const ALB_CONNECTION_LAYOUT: DelimitedLayout = {
   // conn_trace_id was added later.
   minimumValues: 11,
   fields: [
-    eventTime('timestamp', toIsoUtcFast),
-    string('client_ip'),
-    number('client_port'),
-    number('listener_port'),
-    string('tls_protocol'),
-    string('tls_cipher'),
-    number('tls_handshake_latency'),
-    string('leaf_client_cert_subject'),
+    eventTimeField('timestamp', toIsoUtcFast),
+    stringField('client_ip'),
+    numberField('client_port'),
+    numberField('listener_port'),
+    stringField('tls_protocol'),
+    stringField('tls_cipher'),
+    numberField('tls_handshake_latency'),
+    stringField('leaf_client_cert_subject'),
     { name: 'leaf_client_cert_validity', kind: 'custom', toMembers: certificateValidityMembers },
-    string('leaf_client_cert_serial_number'),
-    string('tls_verify_status'),
-    string('conn_trace_id'),
+    stringField('leaf_client_cert_serial_number'),
+    stringField('tls_verify_status'),
+    stringField('conn_trace_id'),
   ],
 };
 
@@ -147,26 +154,26 @@ export const NLB_ACCESS_LAYOUT: DelimitedLayout = {
   // Version 1.0 ends after domain_name.
   minimumValues: 17,
   fields: [
-    string('type'),
-    string('version'),
-    eventTime('time', toIsoUtcAssumingUtc),
-    string('elb'),
-    string('listener'),
-    endpoint('client'),
-    endpoint('destination'),
-    number('connection_time'),
-    number('tls_handshake_time'),
-    number('received_bytes'),
-    number('sent_bytes'),
-    string('incoming_tls_alert'),
-    string('chosen_cert_arn'),
-    string('chosen_cert_serial'),
-    string('tls_cipher'),
-    string('tls_protocol_version'),
-    string('tls_named_group'),
-    string('domain_name'),
-    string('alpn_fe_protocol'),
-    string('alpn_be_protocol'),
+    stringField('type'),
+    stringField('version'),
+    eventTimeField('time', toIsoUtcAssumingUtc),
+    stringField('elb'),
+    stringField('listener'),
+    endpointField('client'),
+    endpointField('destination'),
+    numberField('connection_time'),
+    numberField('tls_handshake_time'),
+    numberField('received_bytes'),
+    numberField('sent_bytes'),
+    stringField('incoming_tls_alert'),
+    stringField('chosen_cert_arn'),
+    stringField('chosen_cert_serial'),
+    stringField('tls_cipher'),
+    stringField('tls_protocol_version'),
+    stringField('tls_named_group'),
+    stringField('domain_name'),
+    stringField('alpn_fe_protocol'),
+    stringField('alpn_be_protocol'),
     { name: 'alpn_client_preference_list', kind: 'custom', toMembers: alpnListMembers },
     { name: 'tls_connection_creation_time', kind: 'time', parse: toIsoUtcAssumingUtc },
   ],
@@ -183,23 +190,7 @@ export const CLASSIC_ACCESS_LAYOUT: DelimitedLayout = {
   syntax: QUOTED_SYNTAX,
   // Entries before user_agent and the TLS fields were added end after the request.
   minimumValues: 12,
-  fields: [
-    eventTime('time', toIsoUtcFast),
-    string('elb'),
-    endpoint('client'),
-    endpoint('backend'),
-    number('request_processing_time'),
-    number('backend_processing_time'),
-    number('response_processing_time'),
-    number('elb_status_code'),
-    number('backend_status_code'),
-    number('received_bytes'),
-    number('sent_bytes'),
-    { name: 'request', kind: 'request', parts: ALB_REQUEST_LINE },
-    string('user_agent'),
-    string('ssl_cipher'),
-    string('ssl_protocol'),
-  ],
+  fields: [eventTimeField('time', toIsoUtcFast), stringField('elb'), ...proxiedRequestFields('backend')],
 };
 
 const LAYOUTS: Readonly<Record<ElbFlavour, DelimitedLayout>> = {

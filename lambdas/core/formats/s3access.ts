@@ -5,10 +5,13 @@
  */
 import { compileTimestampFormat } from '../time';
 import type { LogFormat } from '../types';
-import { type DelimitedField, type DelimitedLayout, DelimitedRecordWriter } from './delimited';
-
-const string = (name: string): DelimitedField => ({ name, kind: 'string' });
-const number = (name: string): DelimitedField => ({ name, kind: 'number' });
+import {
+  type DelimitedLayout,
+  DelimitedRecordWriter,
+  eventTimeField,
+  numberField,
+  stringField,
+} from './delimited';
 
 /**
  * S3 server access log records, named as the issue's contract says (snake_case of the AWS names).
@@ -29,14 +32,14 @@ export const S3_ACCESS_LAYOUT: DelimitedLayout = {
   // Records older than the signature and TLS fields end after version_id.
   minimumValues: 17,
   fields: [
-    string('bucket_owner'),
-    string('bucket'),
-    { name: 'time', kind: 'event-time', parse: compileTimestampFormat('dd/MMM/yyyy:HH:mm:ss Z') },
-    string('remote_ip'),
-    string('requester'),
-    string('request_id'),
-    string('operation'),
-    string('key'),
+    stringField('bucket_owner'),
+    stringField('bucket'),
+    eventTimeField('time', compileTimestampFormat('dd/MMM/yyyy:HH:mm:ss Z')),
+    stringField('remote_ip'),
+    stringField('requester'),
+    stringField('request_id'),
+    stringField('operation'),
+    stringField('key'),
     {
       name: 'request_uri',
       kind: 'request',
@@ -48,23 +51,23 @@ export const S3_ACCESS_LAYOUT: DelimitedLayout = {
         protocol: 'request_protocol',
       },
     },
-    number('http_status'),
-    string('error_code'),
-    number('bytes_sent'),
-    number('object_size'),
-    number('total_time'),
-    number('turn_around_time'),
-    string('referer'),
-    string('user_agent'),
-    string('version_id'),
-    string('host_id'),
-    string('signature_version'),
-    string('cipher_suite'),
-    string('authentication_type'),
-    string('host_header'),
-    string('tls_version'),
-    string('access_point_arn'),
-    string('acl_required'),
+    numberField('http_status'),
+    stringField('error_code'),
+    numberField('bytes_sent'),
+    numberField('object_size'),
+    numberField('total_time'),
+    numberField('turn_around_time'),
+    stringField('referer'),
+    stringField('user_agent'),
+    stringField('version_id'),
+    stringField('host_id'),
+    stringField('signature_version'),
+    stringField('cipher_suite'),
+    stringField('authentication_type'),
+    stringField('host_header'),
+    stringField('tls_version'),
+    stringField('access_point_arn'),
+    stringField('acl_required'),
   ],
 };
 

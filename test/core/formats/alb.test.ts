@@ -1,10 +1,11 @@
 import { albFormat } from '../../../lambdas/core/formats/alb';
-import { elbFacts } from './elb-facts';
+import { elbFacts } from './conformance-facts';
 import {
-  conformanceCases,
   documentOf,
   errorReasonOf,
-  expectRowHolds,
+  itHoldsEveryConformanceRow,
+  itMatchesContent,
+  itMatchesKeys,
   parseOne,
   parseRecords,
 } from './format-harness';
@@ -25,11 +26,7 @@ function withValue(index: number, value: string): string {
 }
 
 describe('alb conformance corpus', () => {
-  const cases = conformanceCases('alb', albFormat);
-
-  it.each(cases)('$name', ({ row, result }) => {
-    expectRowHolds(row, result, elbFacts('alb'));
-  });
+  itHoldsEveryConformanceRow('alb', albFormat, elbFacts('alb'));
 });
 
 describe('alb access log entries', () => {
@@ -309,30 +306,23 @@ describe('alb files that mix flavours', () => {
 });
 
 describe('alb detection', () => {
-  it.each([
-    'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/05/01/123456789012_elasticloadbalancing_us-east-2_app.my-lb.50dc6c495c0c9188_20240501T0005Z_192.0.2.1_2et2e1mx.log.gz',
-    'prefix/AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/05/01/conn_log.123456789012_elasticloadbalancing_eu-west-1_app.my-lb.50dc6c495c0c9188_20240501T0005Z_192.0.2.1_2et2e1mx.log.gz',
-  ])('claims the key %s', (key) => {
-    expect(albFormat.matchesKey(key)).toBe(true);
+  itMatchesKeys(albFormat, {
+    claimed: [
+      'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/05/01/123456789012_elasticloadbalancing_us-east-2_app.my-lb.50dc6c495c0c9188_20240501T0005Z_192.0.2.1_2et2e1mx.log.gz',
+      'prefix/AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/05/01/conn_log.123456789012_elasticloadbalancing_eu-west-1_app.my-lb.50dc6c495c0c9188_20240501T0005Z_192.0.2.1_2et2e1mx.log.gz',
+    ],
+    left: [
+      'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/05/01/123456789012_elasticloadbalancing_us-east-2_net.my-nlb.c6e77e28c25b2234_20240501T0005Z_2et2e1mx.log.gz',
+      'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/05/01/123456789012_elasticloadbalancing_us-east-2_my-classic_20240501T0005Z_192.0.2.1_2et2e1mx.log',
+      'logs/app.my-lb.log.gz',
+    ],
   });
-
-  it.each([
-    'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/05/01/123456789012_elasticloadbalancing_us-east-2_net.my-nlb.c6e77e28c25b2234_20240501T0005Z_2et2e1mx.log.gz',
-    'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/05/01/123456789012_elasticloadbalancing_us-east-2_my-classic_20240501T0005Z_192.0.2.1_2et2e1mx.log',
-    'logs/app.my-lb.log.gz',
-  ])('leaves the key %s to other formats', (key) => {
-    expect(albFormat.matchesKey(key)).toBe(false);
-  });
-
-  it('recognises access and connection log lines by content, and nothing else', () => {
-    expect(albFormat.matchesContent(HTTP_ENTRY)).toBe(true);
-    expect(
-      albFormat.matchesContent('2024-11-29T13:45:24.599544Z 172.31.43.26 58206 80 - - - "-" - - -'),
-    ).toBe(true);
-    expect(
-      albFormat.matchesContent('2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 -'),
-    ).toBe(false);
-    expect(albFormat.matchesContent('tls 2.0 2020-04-01T08:51:42 net/my-nlb/c6e77e28c25b2234')).toBe(false);
-    expect(albFormat.matchesContent('{"eventVersion":"1.08"}')).toBe(false);
+  itMatchesContent(albFormat, {
+    claimed: [HTTP_ENTRY, '2024-11-29T13:45:24.599544Z 172.31.43.26 58206 80 - - - "-" - - -'],
+    left: [
+      '2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 -',
+      'tls 2.0 2020-04-01T08:51:42 net/my-nlb/c6e77e28c25b2234',
+      '{"eventVersion":"1.08"}',
+    ],
   });
 });

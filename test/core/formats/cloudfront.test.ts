@@ -4,8 +4,15 @@ import {
   cloudfrontFormat,
   cloudfrontLayout,
 } from '../../../lambdas/core/formats/cloudfront';
-import { corpusTimestamp } from './elb-facts';
-import { conformanceCases, documentOf, errorReasonOf, expectRowHolds, parseRecords } from './format-harness';
+import { corpusTimestamp } from './conformance-facts';
+import {
+  documentOf,
+  errorReasonOf,
+  itHoldsEveryConformanceRow,
+  itMatchesContent,
+  itMatchesKeys,
+  parseRecords,
+} from './format-harness';
 
 const HEADER = ['#Version: 1.0', `#Fields: ${CLOUDFRONT_DEFAULT_FIELDS}`];
 
@@ -47,19 +54,15 @@ const ENTRY = [
 ].join('\t');
 
 describe('cloudfront conformance corpus', () => {
-  const cases = conformanceCases('cloudfront', cloudfrontFormat);
-
-  it.each(cases)('$name', ({ row, result }) => {
-    expectRowHolds(row, result, {
-      timestamp: corpusTimestamp,
-      client_ip: (document) => document.fields.c_ip,
-      client_port: (document) => document.fields.c_port,
-      status: (document) => document.fields.sc_status,
-      method: (document) => document.fields.cs_method,
-      uri: (document) => document.fields.cs_uri_stem,
-      user_agent: (document) => document.fields.cs_user_agent,
-      bytes_sent: (document) => document.fields.sc_bytes,
-    });
+  itHoldsEveryConformanceRow('cloudfront', cloudfrontFormat, {
+    timestamp: corpusTimestamp,
+    client_ip: (document) => document.fields.c_ip,
+    client_port: (document) => document.fields.c_port,
+    status: (document) => document.fields.sc_status,
+    method: (document) => document.fields.cs_method,
+    uri: (document) => document.fields.cs_uri_stem,
+    user_agent: (document) => document.fields.cs_user_agent,
+    bytes_sent: (document) => document.fields.sc_bytes,
   });
 });
 
@@ -223,15 +226,15 @@ describe('cloudfront field names', () => {
 });
 
 describe('cloudfront detection', () => {
-  it('claims distribution log keys, with or without a prefix', () => {
-    expect(cloudfrontFormat.matchesKey('cf-logs/EMLARXS9EXAMPLE.2019-11-14-20.RT4KCN4SGK9.gz')).toBe(true);
-    expect(cloudfrontFormat.matchesKey('E2K2LNL5N3WR51.2024-07-13-15.a1b2c3d4.gz')).toBe(true);
-    expect(cloudfrontFormat.matchesKey('logs/2019-11-14-20-00-00-0123456789ABCDEF')).toBe(false);
+  itMatchesKeys(cloudfrontFormat, {
+    claimed: [
+      'cf-logs/EMLARXS9EXAMPLE.2019-11-14-20.RT4KCN4SGK9.gz',
+      'E2K2LNL5N3WR51.2024-07-13-15.a1b2c3d4.gz',
+    ],
+    left: ['logs/2019-11-14-20-00-00-0123456789ABCDEF'],
   });
-
-  it('recognises a header or a tab-separated entry by content', () => {
-    expect(cloudfrontFormat.matchesContent('#Version: 1.0')).toBe(true);
-    expect(cloudfrontFormat.matchesContent(ENTRY)).toBe(true);
-    expect(cloudfrontFormat.matchesContent('2019-12-04 21:02:31 LAX1 392')).toBe(false);
+  itMatchesContent(cloudfrontFormat, {
+    claimed: ['#Version: 1.0', ENTRY],
+    left: ['2019-12-04 21:02:31 LAX1 392'],
   });
 });

@@ -1,6 +1,13 @@
 import { elbFormat } from '../../../lambdas/core/formats/elb';
-import { elbFacts } from './elb-facts';
-import { conformanceCases, documentOf, errorReasonOf, expectRowHolds, parseOne } from './format-harness';
+import { elbFacts } from './conformance-facts';
+import {
+  documentOf,
+  errorReasonOf,
+  itHoldsEveryConformanceRow,
+  itMatchesContent,
+  itMatchesKeys,
+  parseOne,
+} from './format-harness';
 
 // The Classic Load Balancer documentation's HTTP example.
 const HTTP_ENTRY =
@@ -8,11 +15,7 @@ const HTTP_ENTRY =
   '200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -';
 
 describe('elb conformance corpus', () => {
-  const cases = conformanceCases('elb', elbFormat);
-
-  it.each(cases)('$name', ({ row, result }) => {
-    expectRowHolds(row, result, elbFacts('elb'));
-  });
+  itHoldsEveryConformanceRow('elb', elbFormat, elbFacts('elb'));
 });
 
 describe('classic elb access log entries', () => {
@@ -99,23 +102,17 @@ describe('classic elb access log entries', () => {
 });
 
 describe('elb detection', () => {
-  it('claims Classic keys, whose names never start with app. or net.', () => {
-    expect(
-      elbFormat.matchesKey(
-        'AWSLogs/123456789012/elasticloadbalancing/us-west-2/2014/02/15/123456789012_elasticloadbalancing_us-west-2_my-loadbalancer_20140215T2340Z_172.160.001.192_20sg8hgm.log',
-      ),
-    ).toBe(true);
-    expect(
-      elbFormat.matchesKey(
-        'AWSLogs/123456789012/elasticloadbalancing/us-west-2/2014/02/15/123456789012_elasticloadbalancing_us-west-2_app.my-lb.50dc6c495c0c9188_20140215T2340Z_172.160.001.192_20sg8hgm.log.gz',
-      ),
-    ).toBe(false);
+  // Classic names never start with app. or net.
+  itMatchesKeys(elbFormat, {
+    claimed: [
+      'AWSLogs/123456789012/elasticloadbalancing/us-west-2/2014/02/15/123456789012_elasticloadbalancing_us-west-2_my-loadbalancer_20140215T2340Z_172.160.001.192_20sg8hgm.log',
+    ],
+    left: [
+      'AWSLogs/123456789012/elasticloadbalancing/us-west-2/2014/02/15/123456789012_elasticloadbalancing_us-west-2_app.my-lb.50dc6c495c0c9188_20140215T2340Z_172.160.001.192_20sg8hgm.log.gz',
+    ],
   });
-
-  it('recognises a Classic first line by content', () => {
-    expect(elbFormat.matchesContent(HTTP_ENTRY)).toBe(true);
-    expect(
-      elbFormat.matchesContent('2024-11-29T13:45:24.599544Z 172.31.43.26 58206 80 - - - "-" - - -'),
-    ).toBe(false);
+  itMatchesContent(elbFormat, {
+    claimed: [HTTP_ENTRY],
+    left: ['2024-11-29T13:45:24.599544Z 172.31.43.26 58206 80 - - - "-" - - -'],
   });
 });

@@ -128,3 +128,41 @@ export function expectRowHolds(
     expect({ [fact]: read(document) }).toEqual({ [fact]: expected });
   }
 }
+
+/** Declares one test per row of a corpus folder, each asserted by {@link expectRowHolds}. */
+export function itHoldsEveryConformanceRow(
+  folder: string,
+  format: LogFormat,
+  facts: Readonly<Record<string, FactReader>>,
+  optionsFor?: (file: string, dir: string) => FormatOptions,
+): void {
+  it.each(conformanceCases(folder, format, optionsFor))('$name', ({ row, result }) => {
+    expectRowHolds(row, result, facts);
+  });
+}
+
+/** Declares tests that `format` claims each `claimed` S3 key and leaves each `left` key to others. */
+export function itMatchesKeys(
+  format: LogFormat,
+  keys: { readonly claimed: readonly string[]; readonly left: readonly string[] },
+): void {
+  it.each(keys.claimed)('claims the key %s', (key) => {
+    expect(format.matchesKey(key)).toBe(true);
+  });
+  it.each(keys.left)('leaves the key %s to other formats', (key) => {
+    expect(format.matchesKey(key)).toBe(false);
+  });
+}
+
+/** Declares tests that `format` recognises each `claimed` first line and no `left` one. */
+export function itMatchesContent(
+  format: LogFormat,
+  lines: { readonly claimed: readonly string[]; readonly left: readonly string[] },
+): void {
+  it.each(lines.claimed)('recognises the first line %s', (line) => {
+    expect(format.matchesContent(line)).toBe(true);
+  });
+  it.each(lines.left)('does not claim the first line %s', (line) => {
+    expect(format.matchesContent(line)).toBe(false);
+  });
+}

@@ -1,10 +1,11 @@
 import { nlbFormat } from '../../../lambdas/core/formats/nlb';
-import { elbFacts } from './elb-facts';
+import { elbFacts } from './conformance-facts';
 import {
-  conformanceCases,
   documentOf,
   errorReasonOf,
-  expectRowHolds,
+  itHoldsEveryConformanceRow,
+  itMatchesContent,
+  itMatchesKeys,
   parseOne,
   parseRecords,
 } from './format-harness';
@@ -18,11 +19,7 @@ const TLS_ENTRY =
   'h2 h2 "h2","http/1.1" 2020-04-01T08:51:20';
 
 describe('nlb conformance corpus', () => {
-  const cases = conformanceCases('nlb', nlbFormat);
-
-  it.each(cases)('$name', ({ row, result }) => {
-    expectRowHolds(row, result, elbFacts('nlb'));
-  });
+  itHoldsEveryConformanceRow('nlb', nlbFormat, elbFacts('nlb'));
 });
 
 describe('nlb access log entries', () => {
@@ -107,24 +104,19 @@ describe('nlb access log entries', () => {
 });
 
 describe('nlb detection', () => {
-  it('claims NLB keys only', () => {
-    expect(
-      nlbFormat.matchesKey(
-        'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2020/04/01/123456789012_elasticloadbalancing_us-east-2_net.my-nlb.c6e77e28c25b2234_20200401T0855Z_2et2e1mx.log.gz',
-      ),
-    ).toBe(true);
-    expect(
-      nlbFormat.matchesKey(
-        'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2020/04/01/123456789012_elasticloadbalancing_us-east-2_app.my-lb.50dc6c495c0c9188_20200401T0855Z_192.0.2.1_2et2e1mx.log.gz',
-      ),
-    ).toBe(false);
+  itMatchesKeys(nlbFormat, {
+    claimed: [
+      'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2020/04/01/123456789012_elasticloadbalancing_us-east-2_net.my-nlb.c6e77e28c25b2234_20200401T0855Z_2et2e1mx.log.gz',
+    ],
+    left: [
+      'AWSLogs/123456789012/elasticloadbalancing/us-east-2/2020/04/01/123456789012_elasticloadbalancing_us-east-2_app.my-lb.50dc6c495c0c9188_20200401T0855Z_192.0.2.1_2et2e1mx.log.gz',
+    ],
   });
-
-  it('recognises an NLB first line by content', () => {
-    expect(nlbFormat.matchesContent(TLS_ENTRY)).toBe(true);
-    expect(nlbFormat.matchesContent('tls 2.0 yesterday net/my-nlb')).toBe(false);
-    expect(
-      nlbFormat.matchesContent('http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188'),
-    ).toBe(false);
+  itMatchesContent(nlbFormat, {
+    claimed: [TLS_ENTRY],
+    left: [
+      'tls 2.0 yesterday net/my-nlb',
+      'http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188',
+    ],
   });
 });

@@ -1,6 +1,13 @@
 import { S3_ACCESS_LAYOUT, s3AccessFormat } from '../../../lambdas/core/formats/s3access';
-import { corpusTimestamp } from './elb-facts';
-import { conformanceCases, documentOf, errorReasonOf, expectRowHolds, parseOne } from './format-harness';
+import { corpusTimestamp } from './conformance-facts';
+import {
+  documentOf,
+  errorReasonOf,
+  itHoldsEveryConformanceRow,
+  itMatchesContent,
+  itMatchesKeys,
+  parseOne,
+} from './format-harness';
 
 // The S3 documentation's example record (REST.PUT.OBJECT), with access point ARN and aclRequired.
 const PUT_RECORD =
@@ -13,23 +20,19 @@ const PUT_RECORD =
   'arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP Yes';
 
 describe('s3access conformance corpus', () => {
-  const cases = conformanceCases('s3access', s3AccessFormat);
-
-  it.each(cases)('$name', ({ row, result }) => {
-    expectRowHolds(row, result, {
-      timestamp: corpusTimestamp,
-      client_ip: (document) => document.fields.remote_ip,
-      status: (document) => document.fields.http_status,
-      method: (document) => document.fields.request_method,
-      uri: ({ fields }) =>
-        fields.request_query === undefined
-          ? fields.request_path
-          : `${fields.request_path}?${fields.request_query}`,
-      user_agent: (document) => document.fields.user_agent,
-      bytes_sent: (document) => document.fields.bytes_sent,
-      // A row with a note states no fact: the record must parse, which documentOf asserts.
-      note: () => expect.any(String),
-    });
+  itHoldsEveryConformanceRow('s3access', s3AccessFormat, {
+    timestamp: corpusTimestamp,
+    client_ip: (document) => document.fields.remote_ip,
+    status: (document) => document.fields.http_status,
+    method: (document) => document.fields.request_method,
+    uri: ({ fields }) =>
+      fields.request_query === undefined
+        ? fields.request_path
+        : `${fields.request_path}?${fields.request_query}`,
+    user_agent: (document) => document.fields.user_agent,
+    bytes_sent: (document) => document.fields.bytes_sent,
+    // A row with a note states no fact: the record must parse, which expectRowHolds asserts.
+    note: () => expect.any(String),
   });
 });
 
@@ -130,22 +133,16 @@ describe('s3 server access log records', () => {
 });
 
 describe('s3access detection', () => {
-  it.each([
-    'logs/2019-02-06-00-00-38-0123456789ABCDEF',
-    's3-access/123456789012/us-west-1/awsexamplebucket1/2019/02/06/2019-02-06-00-00-38-0123456789ABCDEF',
-  ])('claims the key %s', (key) => {
-    expect(s3AccessFormat.matchesKey(key)).toBe(true);
+  itMatchesKeys(s3AccessFormat, {
+    claimed: [
+      'logs/2019-02-06-00-00-38-0123456789ABCDEF',
+      's3-access/123456789012/us-west-1/awsexamplebucket1/2019/02/06/2019-02-06-00-00-38-0123456789ABCDEF',
+    ],
+    left: ['logs/2019-02-06-00-00-38-0123456789abcdeg', 'cf/E2K2LNL5N3WR51.2024-07-13-15.a1b2c3d4.gz'],
   });
-
-  it('leaves other keys alone', () => {
-    expect(s3AccessFormat.matchesKey('logs/2019-02-06-00-00-38-0123456789abcdeg')).toBe(false);
-    expect(s3AccessFormat.matchesKey('cf/E2K2LNL5N3WR51.2024-07-13-15.a1b2c3d4.gz')).toBe(false);
-  });
-
-  it('recognises a record by its owner, bucket and bracketed time', () => {
-    expect(s3AccessFormat.matchesContent(PUT_RECORD)).toBe(true);
-    expect(
-      s3AccessFormat.matchesContent('127.0.0.1 - - [06/Feb/2019:00:00:38 +0000] "GET / HTTP/1.1" 200 5'),
-    ).toBe(false);
+  // Owner, bucket and the bracketed time: an Apache access line has the time third too, but no owner.
+  itMatchesContent(s3AccessFormat, {
+    claimed: [PUT_RECORD],
+    left: ['127.0.0.1 - - [06/Feb/2019:00:00:38 +0000] "GET / HTTP/1.1" 200 5'],
   });
 });

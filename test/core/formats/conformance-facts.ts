@@ -1,6 +1,6 @@
 /**
- * How the conformance corpus' neutral facts read from an ELB-family document: ALB, NLB and Classic
- * ELB share these field names.
+ * How the conformance corpus' neutral facts read from the delimited formats' documents: the event
+ * time for all of them, and the field names ALB, NLB and Classic ELB share.
  */
 import { toCorpusTimestamp } from '../../support/conformance';
 import type { FactReader } from './format-harness';
