@@ -26,6 +26,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import type { Client } from '@opensearch-project/opensearch';
+import { createOpenSearchClient, type OpenSearchConnection } from '../../lambdas/shared/opensearch/client';
 import { cause, illegalArgument, type OpenSearchErrorCause, OpenSearchHttpError } from './opensearch/errors';
 import { FLAT_OBJECT_SINCE, globMatches, isObject, type JsonObject } from './opensearch/mapping';
 import { compileQuery, resolveField, toSortable, valuesAt } from './opensearch/query';
@@ -853,10 +855,8 @@ function sleep(milliseconds: number): Promise<void> {
 /** Where the OpenSearch tests run: a real cluster (`OPENSEARCH_URL`) or a fresh test server. */
 export interface OpenSearchTarget {
   readonly url: string;
-  /** How to authenticate, from `OPENSEARCH_AUTH` (`none` for the test server). */
-  readonly auth: 'sigv4' | 'basic' | 'none';
-  readonly username?: string;
-  readonly password?: string;
+  /** How to reach it, for `createOpenSearchClient` (auth from `OPENSEARCH_AUTH`; `none` for the test server). */
+  readonly connection: OpenSearchConnection;
   /** The test server, when the tests run against it; undefined on a real cluster (no fault injection). */
   readonly server?: OpenSearchTestServer;
   /** Stops the test server; nothing to do on a real cluster. */
@@ -875,14 +875,77 @@ export async function openSearchTarget(options: OpenSearchTestServerOptions = {}
     const password = process.env.OPENSEARCH_PASSWORD;
     return {
       url,
-      auth: auth === 'sigv4' || auth === 'basic' ? auth : username !== undefined ? 'basic' : 'none',
-      ...(username !== undefined && { username }),
-      ...(password !== undefined && { password }),
+      connection: {
+        endpoint: url,
+        auth:
+          auth === 'sigv4' || auth === 'basic' || auth === 'none'
+            ? auth
+            : username !== undefined
+              ? 'basic'
+              : 'none',
+        ...(username !== undefined && { username }),
+        ...(password !== undefined && { password }),
+      },
       close: async () => {},
     };
   }
   const server = await OpenSearchTestServer.start(options);
-  return { url: server.url, auth: 'none', server, close: () => server.stop() };
+  return {
+    url: server.url,
+    connection: { endpoint: server.url, auth: 'none' },
+    server,
+    close: () => server.stop(),
+  };
+}
+
+/** Deletes the indices and index templates a test created under `prefix` (`<prefix>-*`). */
+export async function deleteTestIndices(client: Client, prefix: string): Promise<void> {
+  await client.transport.request({ method: 'DELETE', path: `/${prefix}-*` }, { ignore: [404] });
+  await client.transport.request(
+    { method: 'DELETE', path: `/_index_template/${prefix}-*` },
+    { ignore: [404] },
+  );
+}
+
+/**
+ * Registers Jest hooks that open an {@link openSearchTarget} and a client before the file's tests,
+ * and afterwards delete the indices and templates named `<prefix>-*` and close both. Read the
+ * returned object's members inside tests (they are set in `beforeAll`).
+ */
+export function useOpenSearchTarget(
+  prefix: string,
+  options: OpenSearchTestServerOptions = {},
+): { readonly target: OpenSearchTarget; readonly client: Client } {
+  let target: OpenSearchTarget | undefined;
+  let client: Client | undefined;
+  beforeAll(async () => {
+    target = await openSearchTarget(options);
+    client = createOpenSearchClient(target.connection);
+  });
+  afterAll(async () => {
+    if (client !== undefined) {
+      await client.transport.request({ method: 'DELETE', path: `/${prefix}-*` }, { ignore: [404] });
+      await client.transport.request(
+        { method: 'DELETE', path: `/_index_template/${prefix}-*` },
+        { ignore: [404] },
+      );
+      await client.close();
+    }
+    await target?.close();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined)
+      throw new Error('the OpenSearch target is opened in beforeAll: use it inside tests');
+    return value;
+  };
+  return {
+    get target() {
+      return ready(target);
+    },
+    get client() {
+      return ready(client);
+    },
+  };
 }
 
 async function main(): Promise<void> {

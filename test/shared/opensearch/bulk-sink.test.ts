@@ -12,11 +12,7 @@ import {
 } from '../../../lambdas/shared/opensearch/bulk-sink';
 import { createOpenSearchClient } from '../../../lambdas/shared/opensearch/client';
 import { InMemoryQuarantine } from '../../../lambdas/shared/quarantine';
-import {
-  type OpenSearchTarget,
-  OpenSearchTestServer,
-  openSearchTarget,
-} from '../../support/opensearch-server';
+import { OpenSearchTestServer, useOpenSearchTarget } from '../../support/opensearch-server';
 
 const ON_REAL_CLUSTER = (process.env.OPENSEARCH_URL ?? '') !== '';
 /** Fault-injection cases: the test server only. */
@@ -28,31 +24,14 @@ if (ON_REAL_CLUSTER) {
 }
 
 const PREFIX = `sinktest-${Date.now().toString(36)}`;
-let target: OpenSearchTarget;
-let client: Client;
+const opensearch = useOpenSearchTarget(PREFIX);
 
-beforeAll(async () => {
-  target = await openSearchTarget();
-  client = clientFor(target.url);
-});
-
-afterAll(async () => {
-  await client.transport.request({ method: 'DELETE', path: `/${PREFIX}-*` }, { ignore: [404] });
-  await client.transport.request(
-    { method: 'DELETE', path: `/_index_template/${PREFIX}-*` },
-    { ignore: [404] },
+/** The error a promise rejects with, or undefined when it resolves. */
+function errorOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
   );
-  await client.close();
-  await target.close();
-});
-
-function clientFor(url: string): Client {
-  return createOpenSearchClient({
-    endpoint: url,
-    auth: url === target.url ? target.auth : 'none',
-    ...(target.username !== undefined && { username: target.username }),
-    ...(target.password !== undefined && { password: target.password }),
-  });
 }
 
 /** Documents `<index>` / `doc-<n>` with the given sources. */
@@ -77,14 +56,14 @@ function bodiesOf(documents: readonly BulkDocument[], maxDocuments = 1000): Bulk
 }
 
 async function countOf(index: string): Promise<number> {
-  await client.transport.request({ method: 'POST', path: `/${index}/_refresh` });
-  const response = await client.transport.request({ method: 'GET', path: `/${index}/_count` });
+  await opensearch.client.transport.request({ method: 'POST', path: `/${index}/_refresh` });
+  const response = await opensearch.client.transport.request({ method: 'GET', path: `/${index}/_count` });
   return (response.body as { count: number }).count;
 }
 
 /** A sink that does not wait long between retries, so the suite stays quick. */
 function quickSink(
-  sinkClient: Client = client,
+  sinkClient: Client = opensearch.client,
   options: ConstructorParameters<typeof OpenSearchBulkSink>[1] = {},
 ) {
   return new OpenSearchBulkSink(sinkClient, {
@@ -135,7 +114,7 @@ describe('bulkIndex', () => {
 
   it('quarantines a document its mapping refuses and indexes the rest', async () => {
     // Prepare
-    await client.transport.request({
+    await opensearch.client.transport.request({
       method: 'PUT',
       path: `/_index_template/${PREFIX}-typed`,
       body: {
@@ -182,12 +161,9 @@ describe('bulkIndex', () => {
     const deadline = inSeconds(1.5);
 
     // Act
-    const outcome = await quickSink(unreachable)
-      .bulkIndex(bodiesOf(documents), { deadline, quarantine })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const outcome = await errorOf(
+      quickSink(unreachable).bulkIndex(bodiesOf(documents), { deadline, quarantine }),
+    );
     const finishedAt = Date.now();
 
     // Assess
@@ -208,7 +184,7 @@ describe('bulkIndex', () => {
 describe('bulkIndex with injected faults', () => {
   let server: OpenSearchTestServer;
   beforeEach(() => {
-    server = target.server as OpenSearchTestServer;
+    server = opensearch.target.server as OpenSearchTestServer;
     server.clearFaults();
     server.clearRequests();
   });
@@ -261,12 +237,9 @@ describe('bulkIndex with injected faults', () => {
     const deadline = inSeconds(1.2);
 
     // Act
-    const outcome = await quickSink()
-      .bulkIndex(bodiesOf(documents), { deadline, quarantine: new InMemoryQuarantine() })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const outcome = await errorOf(
+      quickSink().bulkIndex(bodiesOf(documents), { deadline, quarantine: new InMemoryQuarantine() }),
+    );
     const finishedAt = Date.now();
 
     // Assess
@@ -284,12 +257,9 @@ describe('bulkIndex with injected faults', () => {
     const deadline = inSeconds(1.5);
 
     // Act
-    const outcome = await quickSink()
-      .bulkIndex(bodiesOf(documents), { deadline, quarantine: new InMemoryQuarantine() })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const outcome = await errorOf(
+      quickSink().bulkIndex(bodiesOf(documents), { deadline, quarantine: new InMemoryQuarantine() }),
+    );
     const finishedAt = Date.now();
     server.clearFaults();
 
@@ -308,7 +278,7 @@ describe('bulkIndex with injected faults', () => {
     );
 
     // Act
-    const result = await quickSink(client, { concurrency: 2 }).bulkIndex(bodiesOf(documents, 1), {
+    const result = await quickSink(opensearch.client, { concurrency: 2 }).bulkIndex(bodiesOf(documents, 1), {
       deadline: inSeconds(30),
       quarantine: new InMemoryQuarantine(),
     });
@@ -331,12 +301,12 @@ describe('bulkIndex with injected faults', () => {
     const documents = documentsFor(`${PREFIX}-denied-2024.06.01`, [{ n: 1 }]);
 
     // Act
-    const outcome = await quickSink()
-      .bulkIndex(bodiesOf(documents), { deadline: inSeconds(30), quarantine: new InMemoryQuarantine() })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+    const outcome = await errorOf(
+      quickSink().bulkIndex(bodiesOf(documents), {
+        deadline: inSeconds(30),
+        quarantine: new InMemoryQuarantine(),
+      }),
+    );
 
     // Assess
     expect(outcome).toBeInstanceOf(BulkRequestRejectedError);

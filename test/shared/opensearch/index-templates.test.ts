@@ -5,7 +5,6 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@opensearch-project/opensearch';
 import { BulkBatcher, type BulkBody } from '../../../lambdas/core/bulk';
 import { parseObject } from '../../../lambdas/core/parse-object';
 import type { FormatName } from '../../../lambdas/core/types';
@@ -19,46 +18,24 @@ import {
 import { installIndexTemplates } from '../../../lambdas/shared/opensearch/install-templates';
 import { InMemoryQuarantine } from '../../../lambdas/shared/quarantine';
 import { CONFORMANCE_ROOT, loadConformance } from '../../support/conformance';
-import {
-  type OpenSearchTarget,
-  OpenSearchTestServer,
-  openSearchTarget,
-} from '../../support/opensearch-server';
+import { OpenSearchTestServer, useOpenSearchTarget } from '../../support/opensearch-server';
 
 const PREFIX = `tpltest-${Date.now().toString(36)}`;
 const TEMPLATE_COUNT = Object.keys(DOCUMENT_FIELDS).length;
-let target: OpenSearchTarget;
-let client: Client;
-
-beforeAll(async () => {
-  target = await openSearchTarget();
-  client = createOpenSearchClient({
-    endpoint: target.url,
-    auth: target.auth,
-    ...(target.username !== undefined && { username: target.username }),
-    ...(target.password !== undefined && { password: target.password }),
-  });
-});
-
-afterAll(async () => {
-  await client.transport.request({ method: 'DELETE', path: `/${PREFIX}-*` }, { ignore: [404] });
-  await client.transport.request(
-    { method: 'DELETE', path: `/_index_template/${PREFIX}-*` },
-    { ignore: [404] },
-  );
-  await client.close();
-  await target.close();
-});
+const opensearch = useOpenSearchTarget(PREFIX);
 
 async function installedTemplates(): Promise<unknown> {
-  const response = await client.transport.request({ method: 'GET', path: `/_index_template/${PREFIX}-*` });
+  const response = await opensearch.client.transport.request({
+    method: 'GET',
+    path: `/_index_template/${PREFIX}-*`,
+  });
   const templates = (response.body as { index_templates: { name: string }[] }).index_templates;
   return [...templates].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The mapped fields of every index matching `pattern`, merged. */
 async function mappingsOf(pattern: string): Promise<Record<string, unknown>> {
-  const response = await client.transport.request({ method: 'GET', path: `/${pattern}/_mapping` });
+  const response = await opensearch.client.transport.request({ method: 'GET', path: `/${pattern}/_mapping` });
   const indices = Object.values(
     response.body as Record<string, { mappings: { properties?: Record<string, unknown> } }>,
   );
@@ -108,12 +85,12 @@ async function bodiesOfSample(folder: string, file: string, fieldList?: string):
 describe('installIndexTemplates', () => {
   it('installs every template once; a second install changes nothing', async () => {
     // Prepare
-    target.server?.clearRequests();
+    opensearch.target.server?.clearRequests();
 
     // Act
-    const first = await installIndexTemplates(client, { prefix: PREFIX });
+    const first = await installIndexTemplates(opensearch.client, { prefix: PREFIX });
     const afterFirst = await installedTemplates();
-    const second = await installIndexTemplates(client, { prefix: PREFIX });
+    const second = await installIndexTemplates(opensearch.client, { prefix: PREFIX });
     const afterSecond = await installedTemplates();
 
     // Assess
@@ -122,24 +99,24 @@ describe('installIndexTemplates', () => {
     expect(second.written).toEqual([]);
     expect(second.unchanged).toHaveLength(TEMPLATE_COUNT);
     expect(afterSecond).toEqual(afterFirst);
-    if (target.server !== undefined) {
-      const puts = target.server.requests.filter((request) => request.method === 'PUT');
+    if (opensearch.target.server !== undefined) {
+      const puts = opensearch.target.server.requests.filter((request) => request.method === 'PUT');
       expect(puts).toHaveLength(TEMPLATE_COUNT);
     }
   });
 
   it('replaces only a template whose definition changed', async () => {
     // Prepare
-    await installIndexTemplates(client, { prefix: PREFIX });
+    await installIndexTemplates(opensearch.client, { prefix: PREFIX });
     const changed = buildIndexTemplate('alb', { prefix: PREFIX, freeForm: 'disabled', shards: 3 });
-    await client.transport.request({
+    await opensearch.client.transport.request({
       method: 'PUT',
       path: `/_index_template/${changed.name}`,
       body: changed.body,
     });
 
     // Act
-    const result = await installIndexTemplates(client, { prefix: PREFIX });
+    const result = await installIndexTemplates(opensearch.client, { prefix: PREFIX });
 
     // Assess
     expect(result.written).toEqual([`${PREFIX}-alb`]);
@@ -148,11 +125,11 @@ describe('installIndexTemplates', () => {
 
   it('takes every conformance sample without a mapping conflict, and types its fields', async () => {
     // Prepare
-    await installIndexTemplates(client, { prefix: PREFIX });
+    await installIndexTemplates(opensearch.client, { prefix: PREFIX });
     const folders = readdirSync(CONFORMANCE_ROOT, { withFileTypes: true })
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name);
-    const sink = new OpenSearchBulkSink(client, { refresh: 'true' });
+    const sink = new OpenSearchBulkSink(opensearch.client, { refresh: 'true' });
     const quarantine = new InMemoryQuarantine();
     let indexed = 0;
 
