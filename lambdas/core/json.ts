@@ -14,6 +14,11 @@ export function quoteJson(value: string): string {
   return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
 }
 
+/** A member's name as it starts the member: quoted, followed by the colon (`"name":`). */
+export function memberPrefix(name: string): string {
+  return `${quoteJson(name)}:`;
+}
+
 /**
  * Accumulates JSON object members (`"a":1,"b":"x"`) without the surrounding braces, in the order
  * they are written. The caller guarantees that names are unique.
@@ -44,7 +49,15 @@ export class JsonFields {
 
   /** Adds a member whose value is already JSON text. */
   raw(name: string, json: string): this {
-    this.text = this.text === '' ? `${quoteJson(name)}:${json}` : `${this.text},${quoteJson(name)}:${json}`;
+    return this.rawAfterPrefix(memberPrefix(name), json);
+  }
+
+  /**
+   * Adds a member from its {@link memberPrefix} and its value as JSON text: for hot loops that
+   * write the same names for every record and quote them once (VPC Flow Logs).
+   */
+  rawAfterPrefix(prefix: string, json: string): this {
+    this.text = this.text === '' ? `${prefix}${json}` : `${this.text},${prefix}${json}`;
     return this;
   }
 

@@ -12,6 +12,33 @@ export function isoFromEpochMillis(millis: number): string | undefined {
   return new Date(millis).toISOString();
 }
 
+// The day part of the last whole-second time formatted: a log file's times fall on few days.
+let cachedDay = Number.NaN;
+let cachedDayPrefix = '';
+
+function twoDigits(value: number): string {
+  return value < 10 ? `0${value}` : String(value);
+}
+
+/**
+ * Epoch seconds as ISO-8601 UTC (`2014-12-14T04:06:50.000Z`), as {@link isoFromEpochMillis} would
+ * write them, several times faster for whole seconds from 1970 to 9999: VPC Flow Logs stamp every
+ * record this way, and building a Date per record was a third of their parsing time.
+ */
+export function isoFromEpochSeconds(seconds: number): string | undefined {
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 253_402_300_799)
+    return isoFromEpochMillis(seconds * 1000);
+  const day = Math.floor(seconds / 86_400);
+  if (day !== cachedDay) {
+    cachedDayPrefix = new Date(day * 86_400_000).toISOString().slice(0, 11);
+    cachedDay = day;
+  }
+  const secondOfDay = seconds - day * 86_400;
+  const hour = Math.floor(secondOfDay / 3600);
+  const minute = Math.floor((secondOfDay % 3600) / 60);
+  return `${cachedDayPrefix}${twoDigits(hour)}:${twoDigits(minute)}:${twoDigits(secondOfDay % 60)}.000Z`;
+}
+
 /**
  * An ISO-8601 timestamp in UTC form. Text already in UTC (`...Z`) is returned as is, keeping
  * sub-millisecond digits (ALB writes microseconds); an offset is converted to UTC (milliseconds).

@@ -6,8 +6,8 @@
  * @see https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html
  * @see https://docs.aws.amazon.com/vpc/latest/tgw/tgw-flow-logs.html
  */
-import { JsonFields, quoteJson, unreservedFieldName } from '../json';
-import { isoFromEpochMillis } from '../time';
+import { JsonFields, memberPrefix, quoteJson, unreservedFieldName } from '../json';
+import { isoFromEpochSeconds } from '../time';
 import type { LogFormat, ParserContext, RecordParser, RecordResult } from '../types';
 
 /**
@@ -84,6 +84,8 @@ const DEFAULT_RECORD_START =
 interface FieldLayout {
   /** Document field names (reserved names renamed), one per column. */
   readonly names: readonly string[];
+  /** The names as member prefixes, quoted once per layout rather than once per record. */
+  readonly prefixes: readonly string[];
   readonly numeric: readonly boolean[];
   /** Column of `start`, or -1. */
   readonly startColumn: number;
@@ -95,8 +97,10 @@ function layoutOf(fieldNames: readonly string[]): FieldLayout | Error {
     if (seen.has(name)) return new Error(`field "${name}" is listed twice`);
     seen.add(name);
   }
+  const names = fieldNames.map((name) => unreservedFieldName(name, (candidate) => seen.has(candidate)));
   return {
-    names: fieldNames.map((name) => unreservedFieldName(name, (candidate) => seen.has(candidate))),
+    names,
+    prefixes: names.map(memberPrefix),
     numeric: fieldNames.map((name) => NUMERIC_FIELDS.has(name)),
     startColumn: fieldNames.indexOf('start'),
   };
@@ -130,35 +134,24 @@ function columnsOf(record: string, expected: number): string[] {
   return columns.length === expected ? columns : record.trim().split(/\s+/);
 }
 
-/**
- * The ISO form of the last `start` seen. Records of one capture window share their start, and
- * formatting a date costs more than the rest of a record, so one entry per object saves most of it.
- */
-interface StartTimeCache {
-  start: string;
-  timestamp: string | undefined;
-}
-
-function parseColumns(layout: FieldLayout, columns: readonly string[], cache: StartTimeCache): RecordResult {
+function parseColumns(layout: FieldLayout, columns: readonly string[]): RecordResult {
   const fields = new JsonFields();
   let timestamp: string | undefined;
   for (let column = 0; column < columns.length; column += 1) {
     const value = columns[column] ?? '-';
     if (value === '-') continue;
-    const name = layout.names[column] ?? '';
+    const prefix = layout.prefixes[column] ?? '';
     if (layout.numeric[column] === true) {
-      if (PLAIN_INTEGER.test(value)) fields.raw(name, value);
-      else if (INTEGER.test(value)) fields.raw(name, String(Number(value)));
-      else return { kind: 'error', reason: `${name} is not a number: ${quoteJson(value.slice(0, 64))}` };
-      if (column === layout.startColumn) {
-        if (value !== cache.start) {
-          cache.start = value;
-          cache.timestamp = isoFromEpochMillis(Number(value) * 1000);
-        }
-        timestamp = cache.timestamp;
-      }
+      if (PLAIN_INTEGER.test(value)) fields.rawAfterPrefix(prefix, value);
+      else if (INTEGER.test(value)) fields.rawAfterPrefix(prefix, String(Number(value)));
+      else
+        return {
+          kind: 'error',
+          reason: `${layout.names[column]} is not a number: ${quoteJson(value.slice(0, 64))}`,
+        };
+      if (column === layout.startColumn) timestamp = isoFromEpochSeconds(Number(value));
     } else {
-      fields.string(name, value);
+      fields.rawAfterPrefix(prefix, quoteJson(value));
     }
   }
   if (fields.isEmpty) return { kind: 'error', reason: 'record has no field other than "-"' };
@@ -174,7 +167,6 @@ function createVpcFlowParser(context: ParserContext): RecordParser {
   }
   // A header line in the file names the fields of the lines after it, whatever fieldList says.
   let fromHeader: FieldLayout | undefined;
-  const startTimes: StartTimeCache = { start: '', timestamp: undefined };
   return {
     parse(record: string): RecordResult {
       const headerNames = headerFieldNames(record);
@@ -187,16 +179,16 @@ function createVpcFlowParser(context: ParserContext): RecordParser {
       const layout = fromHeader ?? configured;
       if (layout !== undefined) {
         const columns = columnsOf(record, layout.names.length);
-        if (columns.length === layout.names.length) return parseColumns(layout, columns, startTimes);
+        if (columns.length === layout.names.length) return parseColumns(layout, columns);
         return {
           kind: 'error',
           reason: `expected ${layout.names.length} fields (${fromHeader === undefined ? 'fieldList' : 'header line'}), found ${columns.length}`,
         };
       }
       const columns = columnsOf(record, DEFAULT_FIELDS.length);
-      if (columns.length === DEFAULT_FIELDS.length) return parseColumns(DEFAULT_LAYOUT, columns, startTimes);
+      if (columns.length === DEFAULT_FIELDS.length) return parseColumns(DEFAULT_LAYOUT, columns);
       if (columns.length === DEFAULT_AND_V3_TO_V5_FIELDS.length)
-        return parseColumns(DEFAULT_AND_V3_TO_V5_LAYOUT, columns, startTimes);
+        return parseColumns(DEFAULT_AND_V3_TO_V5_LAYOUT, columns);
       return {
         kind: 'error',
         reason: `expected the default format's ${DEFAULT_FIELDS.length} fields (or ${DEFAULT_AND_V3_TO_V5_FIELDS.length}), found ${columns.length}; a custom format needs a header line or fieldList`,

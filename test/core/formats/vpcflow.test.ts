@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { vpcFlowFormat } from '../../../lambdas/core/formats/vpcflow';
+import { isoFromEpochSeconds } from '../../../lambdas/core/time';
 import { toCorpusTimestamp } from '../../support/conformance';
 import {
   conformanceCases,
@@ -157,6 +158,26 @@ describe('vpcflow records', () => {
     expect(() =>
       vpcFlowFormat.createParser({ object: { key: 'k' }, options: { fieldList: 'srcaddr dstaddr srcaddr' } }),
     ).toThrow('vpcflow fieldList: field "srcaddr" is listed twice');
+  });
+});
+
+describe('isoFromEpochSeconds, the fast start-time formatter', () => {
+  it.each([
+    0, 59, 86_399, 86_400, 951_782_400, 1_418_530_010, 4_107_542_399, 253_402_300_799, -1, 1.5,
+    253_402_300_800,
+  ])('writes %d as Date does', (seconds) => {
+    expect(isoFromEpochSeconds(seconds)).toBe(new Date(seconds * 1000).toISOString());
+  });
+
+  it('agrees with Date across a day boundary in both directions', () => {
+    // Prepare: times around midnight, out of order, so the cached day changes back and forth
+    const times = [86_399, 86_400, 86_399, 172_800, 0];
+
+    // Act
+    const written = times.map((seconds) => isoFromEpochSeconds(seconds));
+
+    // Assess
+    expect(written).toEqual(times.map((seconds) => new Date(seconds * 1000).toISOString()));
   });
 });
 
