@@ -1,19 +1,24 @@
 import { cloudtrailFormat } from '../../../lambdas/core/formats/cloudtrail';
 import { toCorpusTimestamp } from '../../support/conformance';
-import { conformanceCases, documentOf, errorReasonOf, expectRowHolds, parseOne } from './format-harness';
+import {
+  documentOf,
+  errorReasonOf,
+  itHoldsEveryConformanceRow,
+  itMatchesContent,
+  itMatchesKeys,
+  parseOne,
+} from './format-harness';
 
 describe('cloudtrail conformance corpus', () => {
-  it.each(conformanceCases('cloudtrail', cloudtrailFormat))('$name', ({ row, result }) => {
-    expectRowHolds(row, result, {
-      timestamp: (document) => toCorpusTimestamp(document.timestamp ?? ''),
-      client_ip: (document) => document.fields.sourceIPAddress,
-      user_agent: (document) => document.fields.userAgent,
-      event_name: (document) => document.fields.eventName,
-      event_id: (document) => {
-        expect(document.naturalId).toBe(document.fields.eventID);
-        return document.naturalId;
-      },
-    });
+  itHoldsEveryConformanceRow('cloudtrail', cloudtrailFormat, {
+    timestamp: (document) => toCorpusTimestamp(document.timestamp ?? ''),
+    client_ip: (document) => document.fields.sourceIPAddress,
+    user_agent: (document) => document.fields.userAgent,
+    event_name: (document) => document.fields.eventName,
+    event_id: (document) => {
+      expect(document.naturalId).toBe(document.fields.eventID);
+      return document.naturalId;
+    },
   });
 });
 
@@ -71,13 +76,14 @@ describe('cloudtrail records', () => {
 });
 
 describe('cloudtrail detection', () => {
-  it.each([
-    'AWSLogs/123456789012/CloudTrail/us-east-1/2024/03/01/123456789012_CloudTrail_us-east-1_20240301T1020Z_abc.json.gz',
-    'trail-prefix/AWSLogs/o-exampleorgid/123456789012/CloudTrail/eu-west-1/2024/03/01/x.json.gz',
-    'AWSLogs/123456789012/CloudTrail-Insight/us-east-1/2024/03/01/x.json.gz',
-    'AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/03/01/x.json.gz',
-  ])('recognises the key %s', (key) => {
-    expect(cloudtrailFormat.matchesKey(key)).toBe(true);
+  itMatchesKeys(cloudtrailFormat, {
+    claimed: [
+      'AWSLogs/123456789012/CloudTrail/us-east-1/2024/03/01/123456789012_CloudTrail_us-east-1_20240301T1020Z_abc.json.gz',
+      'trail-prefix/AWSLogs/o-exampleorgid/123456789012/CloudTrail/eu-west-1/2024/03/01/x.json.gz',
+      'AWSLogs/123456789012/CloudTrail-Insight/us-east-1/2024/03/01/x.json.gz',
+      'AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2024/03/01/x.json.gz',
+    ],
+    left: ['AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/03/01/x.log.gz'],
   });
 
   it('ignores digest files only', () => {
@@ -91,19 +97,11 @@ describe('cloudtrail detection', () => {
     ).toBe(false);
   });
 
-  it('does not claim a VPC flow log key', () => {
-    expect(
-      cloudtrailFormat.matchesKey('AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/03/01/x.log.gz'),
-    ).toBe(false);
-  });
-
-  it('recognises an envelope and a lone record by content, not WAF JSON', () => {
-    expect(cloudtrailFormat.matchesContent('{"Records":[{"eventVersion":"1.08"')).toBe(true);
-    expect(
-      cloudtrailFormat.matchesContent('{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z"}'),
-    ).toBe(true);
-    expect(cloudtrailFormat.matchesContent('{"timestamp":1,"webaclId":"arn:x","httpRequest":{}}')).toBe(
-      false,
-    );
+  itMatchesContent(cloudtrailFormat, {
+    claimed: [
+      '{"Records":[{"eventVersion":"1.08"',
+      '{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z"}',
+    ],
+    left: ['{"timestamp":1,"webaclId":"arn:x","httpRequest":{}}'],
   });
 });

@@ -1,6 +1,13 @@
 import { jsonLinesFormat } from '../../../lambdas/core/formats/json-lines';
 import { compileTimestampFormat } from '../../../lambdas/core/time';
-import { documentOf, errorReasonOf, parseOne, parseRecords } from './format-harness';
+import {
+  documentOf,
+  errorReasonOf,
+  itMatchesContent,
+  itMatchesKeys,
+  parseOne,
+  parseRecords,
+} from './format-harness';
 
 describe('json lines records', () => {
   it('keeps every key, nested values included', () => {
@@ -179,10 +186,9 @@ describe('timestamp patterns', () => {
 });
 
 describe('json lines detection', () => {
-  it('recognises a JSON object line, nothing else, and claims no key', () => {
-    expect(jsonLinesFormat.matchesContent('{"level":"info","msg":"hi"}')).toBe(true);
-    expect(jsonLinesFormat.matchesContent('[1,2,3]')).toBe(false);
-    expect(jsonLinesFormat.matchesContent('{"truncated":')).toBe(false);
-    expect(jsonLinesFormat.matchesKey('app/2024/01/01/events.jsonl')).toBe(false);
+  itMatchesKeys(jsonLinesFormat, { claimed: [], left: ['app/2024/01/01/events.jsonl'] });
+  itMatchesContent(jsonLinesFormat, {
+    claimed: ['{"level":"info","msg":"hi"}'],
+    left: ['[1,2,3]', '{"truncated":'],
   });
 });

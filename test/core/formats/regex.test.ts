@@ -1,6 +1,6 @@
 import { regexFormat } from '../../../lambdas/core/formats/regex';
 import type { FormatOptions } from '../../../lambdas/core/types';
-import { documentOf, errorReasonOf, parseOne } from './format-harness';
+import { documentOf, errorReasonOf, itMatchesContent, itMatchesKeys, parseOne } from './format-harness';
 
 // An nginx-style access line, and a pattern for it.
 const ACCESS_LINE = '203.0.113.9 - alice [14/Nov/2023:17:13:20 -0500] "GET /index.html HTTP/1.1" 200 512';
@@ -109,9 +109,7 @@ describe('regex configuration errors', () => {
   });
 });
 
-describe('regex detection', () => {
-  it('claims no key and no content: only configuration chooses it', () => {
-    expect(regexFormat.matchesKey('app/access.log')).toBe(false);
-    expect(regexFormat.matchesContent(ACCESS_LINE)).toBe(false);
-  });
+describe('regex detection: only configuration chooses it', () => {
+  itMatchesKeys(regexFormat, { claimed: [], left: ['app/access.log'] });
+  itMatchesContent(regexFormat, { claimed: [], left: [ACCESS_LINE] });
 });

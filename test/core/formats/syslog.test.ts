@@ -1,7 +1,14 @@
 import { syslogFormat } from '../../../lambdas/core/formats/syslog';
 import { parseStructuredData, parseSyslogLine, type SyslogMessage } from '../../../lambdas/core/syslog';
 import { toCorpusTimestamp } from '../../support/conformance';
-import { conformanceCases, documentOf, errorReasonOf, expectRowHolds, parseOne } from './format-harness';
+import {
+  documentOf,
+  errorReasonOf,
+  itHoldsEveryConformanceRow,
+  itMatchesContent,
+  itMatchesKeys,
+  parseOne,
+} from './format-harness';
 
 function parsed(line: string, referenceTimeMillis = Date.UTC(2025, 5, 1)): SyslogMessage {
   const message = parseSyslogLine(line, referenceTimeMillis);
@@ -10,14 +17,12 @@ function parsed(line: string, referenceTimeMillis = Date.UTC(2025, 5, 1)): Syslo
 }
 
 describe('syslog conformance corpus', () => {
-  it.each(conformanceCases('syslog', syslogFormat))('$name', ({ row, result }) => {
-    expectRowHolds(row, result, {
-      timestamp: (document) => toCorpusTimestamp(document.timestamp ?? ''),
-      hostname: (document) => document.fields.hostname,
-      app_name: (document) => document.fields.app_name,
-      pid: (document) => document.fields.pid,
-      message: (document) => document.fields.message,
-    });
+  itHoldsEveryConformanceRow('syslog', syslogFormat, {
+    timestamp: (document) => toCorpusTimestamp(document.timestamp ?? ''),
+    hostname: (document) => document.fields.hostname,
+    app_name: (document) => document.fields.app_name,
+    pid: (document) => document.fields.pid,
+    message: (document) => document.fields.message,
   });
 });
 
@@ -183,10 +188,9 @@ describe('parseStructuredData', () => {
 });
 
 describe('syslog detection', () => {
-  it('recognises RFC 5424 and RFC 3164 by content, not other text', () => {
-    expect(syslogFormat.matchesContent('<34>1 2003-10-11T22:14:15.003Z host su - ID47 - x')).toBe(true);
-    expect(syslogFormat.matchesContent('Jan  5 15:33:03 host rsyslogd: start')).toBe(true);
-    expect(syslogFormat.matchesContent('{"message":"not syslog"}')).toBe(false);
-    expect(syslogFormat.matchesKey('var/log/syslog')).toBe(false);
+  itMatchesKeys(syslogFormat, { claimed: [], left: ['var/log/syslog'] });
+  itMatchesContent(syslogFormat, {
+    claimed: ['<34>1 2003-10-11T22:14:15.003Z host su - ID47 - x', 'Jan  5 15:33:03 host rsyslogd: start'],
+    left: ['{"message":"not syslog"}'],
   });
 });

@@ -4,10 +4,11 @@ import { vpcFlowFormat } from '../../../lambdas/core/formats/vpcflow';
 import { isoFromEpochSeconds } from '../../../lambdas/core/time';
 import { toCorpusTimestamp } from '../../support/conformance';
 import {
-  conformanceCases,
   documentOf,
   errorReasonOf,
-  expectRowHolds,
+  itHoldsEveryConformanceRow,
+  itMatchesContent,
+  itMatchesKeys,
   parseOne,
   parseRecords,
 } from './format-harness';
@@ -17,22 +18,23 @@ const ACCEPTED_SSH =
   '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK';
 
 describe('vpcflow conformance corpus', () => {
-  const cases = conformanceCases('vpcflow', vpcFlowFormat, (file, dir) => {
-    // vrl passes a custom format string with some samples; it lives in a sidecar file.
-    const sidecar = path.join(dir, `${file}.format`);
-    return existsSync(sidecar) ? { fieldList: readFileSync(sidecar, 'utf8').trim() } : {};
-  });
-
-  it.each(cases)('$name', ({ row, result }) => {
-    expectRowHolds(row, result, {
+  itHoldsEveryConformanceRow(
+    'vpcflow',
+    vpcFlowFormat,
+    {
       bytes_sent: (document) => document.fields.bytes,
       src_ip: (document) => document.fields.srcaddr,
       dst_ip: (document) => document.fields.dstaddr,
       dst_port: (document) => document.fields.dstport,
       action: (document) => document.fields.action,
       end_time: (document) => toCorpusTimestamp(new Date(Number(document.fields.end) * 1000).toISOString()),
-    });
-  });
+    },
+    (file, dir) => {
+      // vrl passes a custom format string with some samples; it lives in a sidecar file.
+      const sidecar = path.join(dir, `${file}.format`);
+      return existsSync(sidecar) ? { fieldList: readFileSync(sidecar, 'utf8').trim() } : {};
+    },
+  );
 });
 
 describe('vpcflow records', () => {
@@ -182,25 +184,19 @@ describe('isoFromEpochSeconds, the fast start-time formatter', () => {
 });
 
 describe('vpcflow detection', () => {
-  it.each([
-    'AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/02/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20240102T0000Z_abcd1234.log.gz',
-    'my-prefix/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2024/01/02/file.log.gz',
-    'AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2024/month=01/day=02/file.log.gz',
-  ])('recognises the key %s', (key) => {
-    expect(vpcFlowFormat.matchesKey(key)).toBe(true);
+  itMatchesKeys(vpcFlowFormat, {
+    claimed: [
+      'AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/01/02/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20240102T0000Z_abcd1234.log.gz',
+      'my-prefix/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2024/01/02/file.log.gz',
+      'AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2024/month=01/day=02/file.log.gz',
+    ],
+    left: [
+      'AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/02/file.json.gz',
+      'logs/vpcflowlogs-export.txt',
+    ],
   });
-
-  it.each([
-    'AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/02/file.json.gz',
-    'logs/vpcflowlogs-export.txt',
-  ])('does not claim the key %s', (key) => {
-    expect(vpcFlowFormat.matchesKey(key)).toBe(false);
-  });
-
-  it('recognises a default-format record and a header line by content, not other text', () => {
-    expect(vpcFlowFormat.matchesContent(ACCEPTED_SSH)).toBe(true);
-    expect(vpcFlowFormat.matchesContent('version account-id interface-id srcaddr dstaddr')).toBe(true);
-    expect(vpcFlowFormat.matchesContent('Phony unsupported log format.')).toBe(false);
-    expect(vpcFlowFormat.matchesContent('{"eventVersion":"1.08"}')).toBe(false);
+  itMatchesContent(vpcFlowFormat, {
+    claimed: [ACCEPTED_SSH, 'version account-id interface-id srcaddr dstaddr'],
+    left: ['Phony unsupported log format.', '{"eventVersion":"1.08"}'],
   });
 });

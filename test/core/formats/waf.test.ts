@@ -1,10 +1,11 @@
 import { wafFormat } from '../../../lambdas/core/formats/waf';
 import { toCorpusTimestamp } from '../../support/conformance';
 import {
-  conformanceCases,
   documentOf,
   errorReasonOf,
-  expectRowHolds,
+  itHoldsEveryConformanceRow,
+  itMatchesContent,
+  itMatchesKeys,
   memberAt,
   type ParsedDocument,
   parseOne,
@@ -20,15 +21,13 @@ function requestHeader(document: ParsedDocument, name: string): unknown {
 }
 
 describe('waf conformance corpus', () => {
-  it.each(conformanceCases('waf', wafFormat))('$name', ({ row, result }) => {
-    expectRowHolds(row, result, {
-      timestamp: (document) => toCorpusTimestamp(document.timestamp ?? ''),
-      client_ip: (document) => memberAt(document.fields, ['httpRequest', 'clientIp']),
-      method: (document) => memberAt(document.fields, ['httpRequest', 'httpMethod']),
-      uri: (document) => memberAt(document.fields, ['httpRequest', 'uri']),
-      user_agent: (document) => requestHeader(document, 'User-Agent'),
-      action: (document) => document.fields.action,
-    });
+  itHoldsEveryConformanceRow('waf', wafFormat, {
+    timestamp: (document) => toCorpusTimestamp(document.timestamp ?? ''),
+    client_ip: (document) => memberAt(document.fields, ['httpRequest', 'clientIp']),
+    method: (document) => memberAt(document.fields, ['httpRequest', 'httpMethod']),
+    uri: (document) => memberAt(document.fields, ['httpRequest', 'uri']),
+    user_agent: (document) => requestHeader(document, 'User-Agent'),
+    action: (document) => document.fields.action,
   });
 });
 
@@ -82,23 +81,15 @@ describe('waf records', () => {
 });
 
 describe('waf detection', () => {
-  it.each([
-    'AWSLogs/123456789012/WAFLogs/us-east-1/my-web-acl/2024/01/02/03/05/123456789012_waflogs_us-east-1_my-web-acl_20240102T0305Z_abc.log.gz',
-    '2024/01/02/03/aws-waf-logs-my-stream-1-2024-01-02-03-04-05-abcd.gz',
-  ])('recognises the key %s', (key) => {
-    expect(wafFormat.matchesKey(key)).toBe(true);
+  itMatchesKeys(wafFormat, {
+    claimed: [
+      'AWSLogs/123456789012/WAFLogs/us-east-1/my-web-acl/2024/01/02/03/05/123456789012_waflogs_us-east-1_my-web-acl_20240102T0305Z_abc.log.gz',
+      '2024/01/02/03/aws-waf-logs-my-stream-1-2024-01-02-03-04-05-abcd.gz',
+    ],
+    left: ['AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/02/x.json.gz'],
   });
-
-  it('does not claim other AWS keys', () => {
-    expect(wafFormat.matchesKey('AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/02/x.json.gz')).toBe(
-      false,
-    );
-  });
-
-  it('recognises a WAF record by content, not other JSON', () => {
-    expect(wafFormat.matchesContent('{"timestamp":1,"webaclId":"arn:x","httpRequest":{}}')).toBe(true);
-    expect(wafFormat.matchesContent('{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z"}')).toBe(
-      false,
-    );
+  itMatchesContent(wafFormat, {
+    claimed: ['{"timestamp":1,"webaclId":"arn:x","httpRequest":{}}'],
+    left: ['{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z"}'],
   });
 });
