@@ -5,7 +5,7 @@
  * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-connection-logs.html
  */
 import type { LogFormat } from '../types';
-import { createElbFamilyParser, elbFlavourOf } from './elb-family';
+import { createElbFamilyParser, detectElbFlavour } from './elb-family';
 
 // `<acct>_elasticloadbalancing_<region>_app.<name>.<id>_<end>_<ip>_<random>.log.gz`, and the same
 // behind `conn_log.` for connection logs; only the file name counts, so copied keys still match.
@@ -21,7 +21,7 @@ export const albFormat: LogFormat = {
   framing: 'lines',
   matchesKey: (key) => ALB_KEY.test(key),
   matchesContent: (firstLine) => {
-    const flavour = elbFlavourOf(firstLine);
+    const flavour = detectElbFlavour(firstLine);
     return flavour === 'alb' || flavour === 'alb_connection';
   },
   createParser: () => createElbFamilyParser('alb'),

@@ -22,6 +22,7 @@ const ZERO = 48;
 const NINE = 57;
 const COLON = 58;
 const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
 const BACKSLASH = 92;
 
 /** How a format delimits its values. */
@@ -232,6 +233,9 @@ function unescapeQuoted(raw: string): string {
 function isDigit(code: number): boolean {
   return code >= ZERO && code <= NINE;
 }
+
+/** A TCP or UDP port has at most five digits (65535). */
+const MAX_PORT_DIGITS = 5;
 
 /** More integer digits than a 64-bit count ever needs: such a token is not a number AWS wrote. */
 const MAX_INTEGER_DIGITS = 19;
@@ -505,37 +509,37 @@ export class DelimitedRecordWriter {
     return { kind: 'error', reason: `${this.layout.description}: ${reason}` };
   }
 
-  /** `,"x_ip":"…","x_port":N` for the current value, or undefined when the port is not a number. */
+  /**
+   * `,"x_ip":"…","x_port":N` for the current `ip:port` value (`[v6]:port`, or a bare IPv6 address
+   * whose port follows its last colon), or undefined when what follows the last colon is not a
+   * port. One backward walk over the port's digits finds the colon: no search, no second pass.
+   */
   private endpointMembers(compiled: CompiledField): string | undefined {
     const scanner = this.scanner;
     const line = scanner.line;
-    const { start, end } = scanner;
-    let hostStart = start;
+    const start = scanner.start;
+    const end = scanner.end;
+    let colon = end - 1;
+    while (colon >= start && isDigit(line.charCodeAt(colon))) colon--;
     let hostEnd = end;
-    let portStart = end;
-    if (line.charCodeAt(start) === OPEN_BRACKET) {
-      const close = line.indexOf(']', start);
-      if (close < 0 || close >= end) return undefined;
-      hostStart = start + 1;
-      hostEnd = close;
-      if (close + 1 < end) {
-        if (line.charCodeAt(close + 1) !== COLON) return undefined;
-        portStart = close + 2;
-      }
-    } else {
-      const colon = lastIndexOfCode(line, COLON, start, end);
-      if (colon >= 0) {
-        hostEnd = colon;
-        portStart = colon + 1;
-      }
-    }
     let port = '';
-    if (portStart < end) {
-      for (let index = portStart; index < end; index++)
-        if (!isDigit(line.charCodeAt(index))) return undefined;
-      port = `${compiled.parts[1]}${decimalJson(line, portStart, end)}`;
+    if (colon >= start && line.charCodeAt(colon) === COLON) {
+      const digits = end - colon - 1;
+      if (digits > MAX_PORT_DIGITS) return undefined;
+      hostEnd = colon;
+      if (digits > 0) port = compiled.parts[1] + (decimalJson(line, colon + 1, end) as string);
+    } else {
+      // No port: an address alone is fine, anything else after a colon (`host:http`) is not.
+      const anyColon = line.indexOf(':', start);
+      if (anyColon >= 0 && anyColon < end && line.charCodeAt(start) !== OPEN_BRACKET) return undefined;
     }
-    return hostEnd > hostStart ? `${compiled.parts[0]}${scanner.jsonOf(hostStart, hostEnd)}${port}` : port;
+    let hostStart = start;
+    if (line.charCodeAt(start) === OPEN_BRACKET) {
+      if (line.charCodeAt(hostEnd - 1) !== CLOSE_BRACKET) return undefined;
+      hostStart++;
+      hostEnd--;
+    }
+    return hostEnd > hostStart ? compiled.parts[0] + scanner.jsonOf(hostStart, hostEnd) + port : port;
   }
 
   /**

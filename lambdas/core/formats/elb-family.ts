@@ -290,3 +290,20 @@ export function createElbFamilyParser(own: ElbFlavour): RecordParser {
     },
   };
 }
+
+/** Serves content detection: one parser that knows every flavour, made on first use. */
+let detectionParser: RecordParser | undefined;
+
+/**
+ * The flavour of an object's first line for content detection, which is stricter than the per-line
+ * shape check: the line must also parse as an event of that flavour with every value what its
+ * field expects, so a generic log line that merely starts with an ISO time is not taken for a
+ * Classic ELB or connection log entry.
+ */
+export function detectElbFlavour(firstLine: string): ElbFlavour | undefined {
+  const flavour = elbFlavourOf(firstLine);
+  if (flavour === undefined) return undefined;
+  detectionParser ??= createElbFamilyParser('alb');
+  const result = detectionParser.parse(firstLine, 1);
+  return result.kind === 'event' && !result.fields.includes('"invalid_fields":') ? flavour : undefined;
+}

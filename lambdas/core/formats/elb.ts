@@ -4,7 +4,7 @@
  * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html
  */
 import type { LogFormat } from '../types';
-import { createElbFamilyParser, elbFlavourOf } from './elb-family';
+import { createElbFamilyParser, detectElbFlavour } from './elb-family';
 
 // `<acct>_elasticloadbalancing_<region>_<name>_<end>_<ip>_<random>.log`: a Classic name holds only
 // letters, digits and hyphens, where ALB and NLB names start with `app.` or `net.`.
@@ -19,6 +19,6 @@ export const elbFormat: LogFormat = {
   name: 'elb',
   framing: 'lines',
   matchesKey: (key) => CLASSIC_KEY.test(key),
-  matchesContent: (firstLine) => elbFlavourOf(firstLine) === 'elb',
+  matchesContent: (firstLine) => detectElbFlavour(firstLine) === 'elb',
   createParser: () => createElbFamilyParser('elb'),
 };

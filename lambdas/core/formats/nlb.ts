@@ -4,7 +4,7 @@
  * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html
  */
 import type { LogFormat } from '../types';
-import { createElbFamilyParser, elbFlavourOf } from './elb-family';
+import { createElbFamilyParser, detectElbFlavour } from './elb-family';
 
 // `<acct>_elasticloadbalancing_<region>_net.<name>.<id>_<end>_<random>.log.gz`.
 const NLB_KEY = /(?:^|\/)\d{12}_elasticloadbalancing_[a-z0-9-]+_net\.[^/]+\.log(?:\.gz)?$/;
@@ -17,6 +17,6 @@ export const nlbFormat: LogFormat = {
   name: 'nlb',
   framing: 'lines',
   matchesKey: (key) => NLB_KEY.test(key),
-  matchesContent: (firstLine) => elbFlavourOf(firstLine) === 'nlb',
+  matchesContent: (firstLine) => detectElbFlavour(firstLine) === 'nlb',
   createParser: () => createElbFamilyParser('nlb'),
 };

@@ -323,6 +323,8 @@ describe('alb detection', () => {
       '2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 -',
       'tls 2.0 2020-04-01T08:51:42 net/my-nlb/c6e77e28c25b2234',
       '{"eventVersion":"1.08"}',
+      // An application's own log whose second value is an address, like a connection log entry's.
+      '2024-05-01T10:00:00Z 10.0.0.1 GET /index.html 200',
     ],
   });
 });

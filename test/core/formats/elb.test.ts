@@ -113,6 +113,11 @@ describe('elb detection', () => {
   });
   itMatchesContent(elbFormat, {
     claimed: [HTTP_ENTRY],
-    left: ['2024-11-29T13:45:24.599544Z 172.31.43.26 58206 80 - - - "-" - - -'],
+    left: [
+      '2024-11-29T13:45:24.599544Z 172.31.43.26 58206 80 - - - "-" - - -',
+      // An application's own log that merely starts with an ISO time.
+      '2024-05-01T10:00:00Z api-server started on port 8080',
+      '2024-05-01T10:00:00Z worker-7 job:42 queue:default took 12 ms to run "report" for - -',
+    ],
   });
 });
