@@ -15,6 +15,8 @@ const ALB_KEY = /(?:^|\/)(?:conn_log\.)?\d{12}_elasticloadbalancing_[a-z0-9-]+_a
  * ALB access and connection logs: one event per line, the ALB fields named as AWS documents them
  * (see `ALB_ACCESS_LAYOUT`). Connection log lines, and NLB or Classic ELB lines found in the same
  * object, are recognised by their shape and carry their own type (`alb_connection`, `nlb`, `elb`).
+ *
+ * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html
  */
 export const albFormat: LogFormat = {
   name: 'alb',

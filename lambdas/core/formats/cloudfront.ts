@@ -131,6 +131,8 @@ const CLOUDFRONT_FIRST_LINE =
  * CloudFront standard logs: one event per line, named by the header (see {@link cloudfrontLayout}),
  * `date` and `time` becoming the event time; `#` lines are skipped. A line shorter than the
  * header simply lacks the missing fields.
+ *
+ * @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html
  */
 export const cloudfrontFormat: LogFormat = {
   name: 'cloudfront',

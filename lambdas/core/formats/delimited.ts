@@ -276,11 +276,13 @@ export function decodePercentEncoded(text: string): string {
 export interface RequestLineNames {
   /** The whole request line as written, when the format names it (S3's `request_uri`). */
   readonly whole?: string;
+  /** The method: `GET`. */
   readonly method: string;
   /** The request target: ALB's full URL, or S3's path. */
   readonly target: string;
   /** When given, the target is split at its first `?` and the query goes here (without the `?`). */
   readonly query?: string;
+  /** The protocol: `HTTP/1.1`. */
   readonly protocol: string;
 }
 

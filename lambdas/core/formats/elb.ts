@@ -14,6 +14,8 @@ const CLASSIC_KEY =
 /**
  * Classic ELB access logs: one event per line, with `backend_*` fields where ALB has `target_*`
  * (see `CLASSIC_ACCESS_LAYOUT`); other ELB-family lines in the same object carry their own type.
+ *
+ * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html
  */
 export const elbFormat: LogFormat = {
   name: 'elb',

@@ -12,6 +12,8 @@ const NLB_KEY = /(?:^|\/)\d{12}_elasticloadbalancing_[a-z0-9-]+_net\.[^/]+\.log(
 /**
  * NLB access logs: one event per line, fields in snake_case as AWS documents them (see
  * `NLB_ACCESS_LAYOUT`); other ELB-family lines in the same object carry their own type.
+ *
+ * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html
  */
 export const nlbFormat: LogFormat = {
   name: 'nlb',

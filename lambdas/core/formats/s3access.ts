@@ -25,6 +25,8 @@ import {
  *   operations, so a decoded name could be wrong.
  * - `http_status`, `bytes_sent`, `object_size`, `total_time` and `turn_around_time` (milliseconds)
  *   are numbers.
+ *
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html
  */
 export const S3_ACCESS_LAYOUT: DelimitedLayout = {
   description: 'S3 server access log record',
@@ -78,7 +80,9 @@ const S3_ACCESS_KEY = /\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/;
 const S3_ACCESS_FIRST_LINE =
   /^(?:[0-9a-f]{64}|-) \S+ \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] /;
 
-/** S3 server access logs: one event per record, fields as in {@link S3_ACCESS_LAYOUT}. */
+/** S3 server access logs: one event per record, fields as in {@link S3_ACCESS_LAYOUT}. *
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html
+ */
 export const s3AccessFormat: LogFormat = {
   name: 's3access',
   framing: 'lines',
