@@ -7,7 +7,7 @@ import { quoteJson } from '../core/json';
 import type { OutputFormat } from './config';
 import type { IsoTimeFormatter } from './iso-time';
 import type { CloudWatchLogEvent, CloudWatchLogsData } from './record-data';
-import { readSyslogLine } from './syslog-line';
+import { syslogFieldsOf } from './syslog-line';
 
 /** One line of a Direct PUT syslog record, with the host and time that partition it. */
 export interface DirectLine {
@@ -34,8 +34,8 @@ export function cloudWatchOutputText(
   }
   const source = `,"logGroup":${quoteJson(payload.logGroup)},"logStream":${quoteJson(payload.logStream)}`;
   for (const event of events) {
-    const syslog = readSyslogLine(event.message, event.timestamp);
-    text += `{"timestamp":"${iso.format(event.timestamp)}","id":${quoteJson(event.id)}${source},"message":${quoteJson(event.message)}${syslog === undefined || syslog.fields === '' ? '' : `,${syslog.fields}`}}\n`;
+    const syslog = syslogFieldsOf(event.message, event.timestamp);
+    text += `{"timestamp":"${iso.format(event.timestamp)}","id":${quoteJson(event.id)}${source},"message":${quoteJson(event.message)}${syslog === '' ? '' : `,${syslog}`}}\n`;
   }
   return text;
 }

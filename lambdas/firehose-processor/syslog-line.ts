@@ -30,7 +30,19 @@ class HeaderFields extends JsonFields {
 }
 
 /**
- * Reads one line as syslog (RFC 5424 or RFC 3164) with the core's shared parser.
+ * The syslog header fields of a line, for the JSON output of a CloudWatch Logs event.
+ *
+ * @param referenceTimeMillis when the line was logged: RFC 3164 infers its missing year from it.
+ * @returns JSON members without braces, or '' when the line is not syslog.
+ */
+export function syslogFieldsOf(line: string, referenceTimeMillis: number): string {
+  const message = parseSyslogLine(line, referenceTimeMillis);
+  return message instanceof Error ? '' : writeSyslogFields(message, new HeaderFields()).toString();
+}
+
+/**
+ * Reads one line of a Direct PUT record as syslog (RFC 5424 or RFC 3164), with the core's shared
+ * parser: its host and time partition it.
  *
  * @param referenceTimeMillis when the line was received: RFC 3164 infers its missing year from it.
  * @param withFields whether to write `fields` (only JSON output needs them); when false they are empty.
@@ -39,7 +51,7 @@ class HeaderFields extends JsonFields {
 export function readSyslogLine(
   line: string,
   referenceTimeMillis: number,
-  withFields = true,
+  withFields: boolean,
 ): SyslogLine | undefined {
   const message = parseSyslogLine(line, referenceTimeMillis);
   if (message instanceof Error) return undefined;

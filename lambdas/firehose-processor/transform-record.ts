@@ -23,6 +23,7 @@ import {
   type CloudWatchLogsData,
   decodeBase64,
   decodeRecordData,
+  parseCloudWatchPayload,
 } from './record-data';
 import { readSyslogLine } from './syslog-line';
 
@@ -77,6 +78,9 @@ export interface TransformLimits {
   readonly reingestChunkOutputBytes: number;
 }
 
+const CONTROL_MESSAGE_REASON = 'CONTROL_MESSAGE';
+const NO_EVENTS_REASON = 'DATA_MESSAGE without events';
+
 interface Group<T> {
   readonly bucket: TimeBucket;
   readonly items: T[];
@@ -100,21 +104,17 @@ export class RecordTransformer {
   /** Transforms one record; never throws for bad data. */
   transform(record: FirehoseInputRecord): RecordTransform {
     const decoded = decodeRecordData(record.data);
-    switch (decoded.kind) {
-      case 'invalid':
-        return { kind: 'fail', reason: decoded.reason };
-      case 'cloudwatch-control':
-        return { kind: 'drop', reason: 'CONTROL_MESSAGE' };
-      case 'cloudwatch-data':
-        return this.transformCloudWatch(record, decoded.payload);
-      case 'text':
-        return this.transformDirect(record, decoded.text);
-    }
+    if (decoded.kind === 'invalid') return { kind: 'fail', reason: decoded.reason };
+    if (decoded.kind === 'text') return this.transformDirect(record, decoded.text);
+    const parsed = parseCloudWatchPayload(decoded.bytes);
+    if (parsed.kind === 'invalid') return { kind: 'fail', reason: parsed.reason };
+    if (parsed.kind === 'cloudwatch-control') return { kind: 'drop', reason: CONTROL_MESSAGE_REASON };
+    return this.transformCloudWatch(record, parsed.payload);
   }
 
   private transformCloudWatch(record: FirehoseInputRecord, payload: CloudWatchLogsData): RecordTransform {
     const events = payload.logEvents;
-    if (events.length === 0) return { kind: 'drop', reason: 'DATA_MESSAGE without events' };
+    if (events.length === 0) return { kind: 'drop', reason: NO_EVENTS_REASON };
     const groups = this.groupBy(events, (event) => event.timestamp, sameSource);
     const logGroup = safePartitionValue(payload.logGroup);
     const logStream = safePartitionValue(payload.logStream);
@@ -125,11 +125,7 @@ export class RecordTransformer {
       (group) => this.partitionKeys(logGroup, logStream, group.bucket),
       (items) => cloudWatchOutputText(items, payload, this.config.outputFormat, this.iso),
       toPayloads,
-      // A record that needed no split is re-ingested as it came, without gzip'ing it again.
-      () =>
-        groups.length === 1
-          ? [decodeBase64(record.data) ?? Buffer.alloc(0)]
-          : toPayloads(firstOf(groups).items),
+      reingestOutputOf(record, groups, toPayloads),
     );
   }
 
@@ -152,10 +148,7 @@ export class RecordTransformer {
         this.partitionKeys(logGroup, safePartitionValue(firstOf(group.items).hostname), group.bucket),
       (items) => directOutputText(items, this.config.outputFormat, this.iso),
       toPayloads,
-      () =>
-        groups.length === 1
-          ? [decodeBase64(record.data) ?? Buffer.alloc(0)]
-          : toPayloads(firstOf(groups).items),
+      reingestOutputOf(record, groups, toPayloads),
     );
   }
 
@@ -297,6 +290,32 @@ export class RecordTransformer {
     this.fitPayloads(items.slice(0, half), encode, result);
     this.fitPayloads(items.slice(half), encode, result);
   }
+}
+
+/**
+ * What stands for a record's output if the response has no room for it. A record that needed no
+ * split goes back as it came, without gzip'ing it again.
+ */
+function reingestOutputOf<T>(
+  record: FirehoseInputRecord,
+  groups: readonly Group<T>[],
+  toPayloads: (items: readonly T[]) => Buffer[],
+): () => readonly Buffer[] {
+  return groups.length === 1 ? reingestAsItCame(record) : reingestItems(firstOf(groups).items, toPayloads);
+}
+
+// Separate factories, so that each closure holds only what it uses: a closure that held
+// `toPayloads` would keep the whole parsed payload alive until the batch is answered, and the
+// garbage collector would then spend more than the parsing itself.
+function reingestAsItCame(record: FirehoseInputRecord): () => readonly Buffer[] {
+  return () => [decodeBase64(record.data) ?? Buffer.alloc(0)];
+}
+
+function reingestItems<T>(
+  items: readonly T[],
+  toPayloads: (items: readonly T[]) => Buffer[],
+): () => readonly Buffer[] {
+  return () => toPayloads(items);
 }
 
 function sameSource(): boolean {
