@@ -23,19 +23,23 @@ export interface BulkDocument {
 }
 
 /** One bulk request body and its documents, in body order (the order of the response's items). */
-export interface BulkBody<Document extends BulkDocument = BulkDocument> {
+export interface BulkBody {
   readonly kind: 'body';
   /** NDJSON: an action line and a source line per document, each ending in a line feed. */
   readonly body: string;
   /** The body's size in UTF-8 bytes. */
   readonly bytes: number;
-  readonly documents: readonly Document[];
+  /**
+   * The documents, in body order. Their `source` and `raw` are read back from the body's bytes
+   * when asked for (a retry subset, a quarantined item), which is rare.
+   */
+  readonly documents: readonly BulkDocument[];
 }
 
 /** A document that can never be sent: alone it is bigger than a bulk body may be. */
-export interface OversizedDocument<Document extends BulkDocument = BulkDocument> {
+export interface OversizedDocument {
   readonly kind: 'rejected';
-  readonly document: Document;
+  readonly document: BulkDocument;
   readonly reason: string;
 }
 
@@ -55,23 +59,89 @@ export interface BulkLimits {
   readonly maxDocuments?: number;
 }
 
+/** UTF-8 bytes, growing by doubling; outside the JavaScript heap, so the collector never copies them. */
+class ByteBuffer {
+  bytes: Buffer;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.bytes = Buffer.allocUnsafe(capacity);
+  }
+
+  /** Makes room for `extra` more bytes. */
+  reserve(extra: number): void {
+    const needed = this.length + extra;
+    if (needed <= this.bytes.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.bytes.length));
+    this.bytes.copy(grown, 0, 0, this.length);
+    this.bytes = grown;
+  }
+
+  /** Appends `text`; returns its UTF-8 size. */
+  append(text: string): number {
+    // Room for the worst case: 3 bytes per UTF-16 unit.
+    this.reserve(3 * text.length);
+    const written = this.bytes.write(text, this.length);
+    this.length += written;
+    return written;
+  }
+
+  text(start: number, end: number): string {
+    return this.bytes.toString('utf8', start, end);
+  }
+}
+
+/** A document of a body: its identity kept, its texts decoded from the body's bytes when read. */
+class BodyDocument implements BulkDocument {
+  constructor(
+    readonly index: string,
+    readonly id: string,
+    readonly recordNumber: number,
+    private readonly body: ByteBuffer,
+    private readonly sourceStart: number,
+    private readonly sourceEnd: number,
+    private readonly raws: ByteBuffer,
+    private readonly rawStart: number,
+    private readonly rawEnd: number,
+  ) {}
+
+  get source(): string {
+    return this.body.text(this.sourceStart, this.sourceEnd);
+  }
+
+  get raw(): string {
+    return this.raws.text(this.rawStart, this.rawEnd);
+  }
+}
+
 /**
  * Groups documents into bulk bodies. `add` returns the previous body when the new document does
  * not fit in it (the new document starts the next body), or the new document itself when it can
  * never fit; `flush` returns the last body.
+ *
+ * Each document is encoded into the body's bytes as it arrives, which counts its UTF-8 size
+ * exactly, and only its identity stays on the heap. Keeping whole documents (their `_source` and
+ * raw text) alive until a 5 MiB body was complete made the garbage collector copy them again and
+ * again: that cost more than everything else the batcher does.
  */
-export class BulkBatcher<Document extends BulkDocument = BulkDocument> {
+export class BulkBatcher {
   private readonly maxBytes: number;
   private readonly maxDocuments: number;
-  private parts: string[] = [];
-  private bytes = 0;
-  private documents: Document[] = [];
+  private readonly initialCapacity: number;
+  private body: ByteBuffer;
+  private raws: ByteBuffer;
+  private documents: BodyDocument[] = [];
 
   constructor(limits: BulkLimits = {}) {
     this.maxBytes = limits.maxBulkBytes ?? DEFAULT_MAX_BULK_BYTES;
     this.maxDocuments = limits.maxDocuments ?? DEFAULT_MAX_BULK_DOCUMENTS;
     if (!(this.maxBytes > 0) || !(this.maxDocuments > 0))
       throw new RangeError('bulk limits must be positive');
+    // A whole body without growing (the last entry may overshoot before it moves on); a subset
+    // batcher with huge limits starts small and grows.
+    this.initialCapacity = this.maxBytes <= 64 * 1024 * 1024 ? this.maxBytes + 256 * 1024 : 1024 * 1024;
+    this.body = new ByteBuffer(this.initialCapacity);
+    this.raws = new ByteBuffer(this.initialCapacity);
   }
 
   /** Documents waiting in the body being filled. */
@@ -84,36 +154,65 @@ export class BulkBatcher<Document extends BulkDocument = BulkDocument> {
    *
    * @returns a completed body, the document itself when it is too big for any body, or undefined.
    */
-  add(document: Document): BulkBody<Document> | OversizedDocument<Document> | undefined {
-    const entry = `${bulkActionLine(document.index, document.id)}${document.source}\n`;
-    const bytes = Buffer.byteLength(entry, 'utf8');
+  add(document: BulkDocument): BulkBody | OversizedDocument | undefined {
+    let start = this.body.length;
+    const actionBytes = this.body.append(bulkActionLine(document.index, document.id));
+    const sourceBytes = this.body.append(document.source);
+    this.body.append('\n');
+    const bytes = actionBytes + sourceBytes + 1;
     if (bytes > this.maxBytes) {
+      this.body.length = start;
       return {
         kind: 'rejected',
         document,
         reason: `document is ${bytes} bytes with its action line, more than a bulk body may hold (${this.maxBytes})`,
       };
     }
-    const full = this.bytes + bytes > this.maxBytes || this.documents.length >= this.maxDocuments;
-    const completed = full ? this.flush() : undefined;
-    this.parts.push(entry);
-    this.bytes += bytes;
-    this.documents.push(document);
+    let completed: BulkBody | undefined;
+    if (start + bytes > this.maxBytes || this.documents.length >= this.maxDocuments) {
+      // The entry is already encoded after the full body: it moves to the start of the next one.
+      const full = this.body;
+      completed = this.takeBody(start);
+      this.body.reserve(bytes);
+      full.bytes.copy(this.body.bytes, 0, start, start + bytes);
+      this.body.length = bytes;
+      start = 0;
+    }
+    const rawStart = this.raws.length;
+    this.raws.append(document.raw);
+    const sourceStart = start + actionBytes;
+    this.documents.push(
+      new BodyDocument(
+        document.index,
+        document.id,
+        document.recordNumber,
+        this.body,
+        sourceStart,
+        sourceStart + sourceBytes,
+        this.raws,
+        rawStart,
+        this.raws.length,
+      ),
+    );
     return completed;
   }
 
   /** The body being filled, if it holds any document; the batcher starts a new one. */
-  flush(): BulkBody<Document> | undefined {
-    if (this.documents.length === 0) return undefined;
-    const body: BulkBody<Document> = {
+  flush(): BulkBody | undefined {
+    return this.documents.length === 0 ? undefined : this.takeBody(this.body.length);
+  }
+
+  /** The body of the documents so far, whose bytes end at `end`; the batcher gets fresh buffers. */
+  private takeBody(end: number): BulkBody {
+    const body: BulkBody = {
       kind: 'body',
-      body: this.parts.join(''),
-      bytes: this.bytes,
+      body: this.body.text(0, end),
+      bytes: end,
       documents: this.documents,
     };
-    this.parts = [];
-    this.bytes = 0;
     this.documents = [];
+    this.body = new ByteBuffer(this.initialCapacity);
+    this.raws = new ByteBuffer(this.initialCapacity);
     return body;
   }
 }

@@ -15,6 +15,7 @@ export {
 export {
   DEFAULT_INDEX_PREFIX,
   DocumentBuilder,
+  type DocumentProblem,
   type DocumentSettings,
   generatedDocumentId,
   indexPrefixProblem,

@@ -6,8 +6,14 @@ function documentNumber(recordNumber: number, text: string): BulkDocument {
     id: `id-${recordNumber}`,
     source: JSON.stringify({ n: recordNumber, text }),
     recordNumber,
-    raw: `raw ${recordNumber}`,
+    raw: `raw ${recordNumber} ✓ ${text}`,
   };
+}
+
+/** A document's fields as plain data (a body's documents read their texts back from its bytes). */
+function plain(document: BulkDocument): BulkDocument {
+  const { index, id, source, recordNumber, raw } = document;
+  return { index, id, source, recordNumber, raw };
 }
 
 /** Every document's body bytes, as the batcher must count them. */
@@ -40,7 +46,7 @@ describe('BulkBatcher', () => {
       '{"create":{"_index":"logs-alb-2024.05.01","_id":"id-1"}}\n{"n":1,"text":"a"}\n' +
         '{"create":{"_index":"logs-alb-2024.05.01","_id":"id-2"}}\n{"n":2,"text":"b"}\n',
     );
-    expect(body?.documents).toEqual(documents);
+    expect(body?.documents.map(plain)).toEqual(documents);
     expect(body?.bytes).toBe(Buffer.byteLength(body?.body ?? ''));
     expect(batcher.flush()).toBeUndefined();
   });
@@ -69,7 +75,13 @@ describe('BulkBatcher', () => {
       expect(body.bytes).toBeLessThanOrEqual(maxBulkBytes);
       expect(body.bytes).toBe(body.documents.reduce((sum, document) => sum + entryBytes(document), 0));
     }
-    expect(bodies.flatMap((body) => body.documents)).toEqual(documents);
+    expect(bodies.flatMap((body) => body.documents.map(plain))).toEqual(documents);
+    const rebuilt = bodies.map((body) =>
+      body.documents
+        .map((document) => `${bulkActionLine(document.index, document.id)}${document.source}\n`)
+        .join(''),
+    );
+    expect(rebuilt).toEqual(bodies.map((body) => body.body));
     // Full bodies: the next document would not have fitted
     for (const [index, body] of bodies.slice(0, -1).entries()) {
       const next = bodies[index + 1]?.documents[0] as BulkDocument;
@@ -112,7 +124,26 @@ describe('BulkBatcher', () => {
       document: huge,
       reason: expect.stringMatching(/more than a bulk body may hold \(300\)/),
     });
-    expect(body?.documents).toEqual([small]);
+    expect(body?.documents.map(plain)).toEqual([small]);
+  });
+
+  it('grows past its first buffer when the limits are huge, as a retry subset does', () => {
+    // Prepare: documents of 700 KB each, more than the starting capacity together
+    const batcher = new BulkBatcher({
+      maxBulkBytes: Number.MAX_SAFE_INTEGER,
+      maxDocuments: Number.MAX_SAFE_INTEGER,
+    });
+    const documents = [1, 2, 3].map((recordNumber) => documentNumber(recordNumber, '€'.repeat(233_000)));
+
+    // Act
+    const results = documents.map((document) => batcher.add(document));
+    const body = batcher.flush();
+
+    // Assess
+    expect(results).toEqual([undefined, undefined, undefined]);
+    expect(body?.documents.map(plain)).toEqual(documents);
+    expect(body?.bytes).toBe(documents.reduce((sum, document) => sum + entryBytes(document), 0));
+    expect(body?.bytes).toBe(Buffer.byteLength(body?.body ?? ''));
   });
 
   it('refuses limits that could never hold a document', () => {
