@@ -12,7 +12,9 @@
  *
  * The blueprint needs boto3 to import: `apt-get install -y python3-boto3` (Debian).
  *
- * Run with `npx tsx bench/firehose.ts [runs]`.
+ * The processor runs as the Lambda does: bundled by esbuild, in plain Node (no TypeScript loader).
+ *
+ * Run with `npx tsx bench/firehose.ts [runs]` (default 7, at least 5).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
+import { buildSync } from 'esbuild';
 import type { OutputFormat } from '../lambdas/firehose-processor/config';
 import { processFirehoseEvent } from '../lambdas/firehose-processor/process-event';
 
@@ -55,12 +58,15 @@ function syslogLine(random: () => number, host: string, millis: number): string 
   const bsdTime = `${MONTHS[date.getUTCMonth()]} ${String(date.getUTCDate()).padStart(2, ' ')} ${date.toISOString().slice(11, 19)}`;
   const pid = 1000 + int(60000);
   const body = pick([
-    () => `sshd[${pid}]: Accepted publickey for ec2-user from ${ip()} port ${int(65535)} ssh2: RSA SHA256:${hex(43)}`,
+    () =>
+      `sshd[${pid}]: Accepted publickey for ec2-user from ${ip()} port ${int(65535)} ssh2: RSA SHA256:${hex(43)}`,
     () => `sshd[${pid}]: Connection closed by authenticating user root ${ip()} port ${int(65535)} [preauth]`,
-    () => `kernel: [${int(900000)}.${int(999999)}] IPTables-Dropped: IN=eth0 OUT= SRC=${ip()} DST=${ip()} LEN=${40 + int(1400)} PROTO=TCP SPT=${int(65535)} DPT=${pick([22, 443, 3389, 5432])}`,
+    () =>
+      `kernel: [${int(900000)}.${int(999999)}] IPTables-Dropped: IN=eth0 OUT= SRC=${ip()} DST=${ip()} LEN=${40 + int(1400)} PROTO=TCP SPT=${int(65535)} DPT=${pick([22, 443, 3389, 5432])}`,
     () => `systemd[1]: Started Session ${int(90000)} of user ec2-user.`,
     () => `CRON[${pid}]: (root) CMD (/usr/local/bin/backup --target s3://backups-${hex(8)}/ --quiet)`,
-    () => `nginx[${pid}]: ${ip()} - - "GET /api/v1/orders/${hex(12)}?page=${int(50)} HTTP/1.1" ${pick([200, 200, 200, 304, 404, 500])} ${int(90000)} "-" "Mozilla/5.0 (X11; Linux x86_64)" rt=${(random() * 2).toFixed(3)}`,
+    () =>
+      `nginx[${pid}]: ${ip()} - - "GET /api/v1/orders/${hex(12)}?page=${int(50)} HTTP/1.1" ${pick([200, 200, 200, 304, 404, 500])} ${int(90000)} "-" "Mozilla/5.0 (X11; Linux x86_64)" rt=${(random() * 2).toFixed(3)}`,
     () => `dhclient[${pid}]: DHCPREQUEST for ${ip()} on eth0 to ${ip()} port 67 (xid=0x${hex(8)})`,
   ])();
   if (random() < 0.3) {
@@ -139,7 +145,10 @@ async function worker(format: OutputFormat, file: string): Promise<void> {
   const config = { outputFormat: format, partitionKeys: PARTITION_KEYS };
   const started = process.hrtime.bigint();
   const cpu = process.cpuUsage();
-  const { response } = await processFirehoseEvent(event, { config, maxResponseBytes: Number.POSITIVE_INFINITY });
+  const { response } = await processFirehoseEvent(event, {
+    config,
+    maxResponseBytes: Number.POSITIVE_INFINITY,
+  });
   const used = process.cpuUsage(cpu);
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const outputBytes = response.records.reduce((sum, record) => sum + (record.data?.length ?? 0), 0);
@@ -160,13 +169,25 @@ assert all(r["result"] == "Ok" for r in records)
 print(json.dumps({"wallMs": wall * 1e3, "cpuMs": cpu * 1e3, "outputBytes": sum(len(r.get("data", b"")) for r in records)}))
 `;
 
-function measure(implementation: 'blueprint' | OutputFormat, file: string): Timing {
+/** This file bundled as the Lambda is bundled, so the workers run without a TypeScript loader. */
+function bundledWorker(): string {
+  const outfile = path.join(DATA_DIR, 'firehose-bench.cjs');
+  buildSync({
+    entryPoints: [__filename],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile,
+  });
+  return outfile;
+}
+
+function measure(implementation: 'blueprint' | OutputFormat, file: string, worker: string): Timing {
   const child =
     implementation === 'blueprint'
       ? spawnSync('python3', ['-c', PYTHON_WORKER, file], { encoding: 'utf8' })
-      : spawnSync(process.execPath, ['--import', 'tsx', __filename, '--worker', implementation, file], {
-          encoding: 'utf8',
-        });
+      : spawnSync(process.execPath, [worker, '--worker', implementation, file], { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`${implementation} failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as Timing;
 }
@@ -190,23 +211,32 @@ async function overflowAt(bufferMb: number, format: OutputFormat): Promise<strin
 }
 
 async function main(): Promise<void> {
-  const runs = Math.max(5, Number(process.argv[2] ?? 5));
+  const runs = Math.max(5, Number(process.argv[2] ?? 7));
   const blueprintCheck = spawnSync('python3', ['-c', 'import boto3'], { encoding: 'utf8' });
   if (blueprintCheck.status !== 0)
     throw new Error('the blueprint needs boto3: apt-get install -y python3-boto3 (Debian package)');
   console.log(`Firehose processor vs AWS blueprint; median of ${runs} fresh processes each`);
+  mkdirSync(DATA_DIR, { recursive: true });
+  const worker = bundledWorker();
   for (const sizeMb of EVENT_SIZES_MB) {
     const file = eventFile(sizeMb);
     const inputBytes = readFileSync(file).length;
-    const results = new Map<string, { wall: number; cpu: number; outputBytes: number }>();
-    for (const implementation of ['blueprint', 'raw', 'json'] as const) {
-      const timings = Array.from({ length: runs }, () => measure(implementation, file));
-      results.set(implementation, {
-        wall: median(timings.map((timing) => timing.wallMs)),
-        cpu: median(timings.map((timing) => timing.cpuMs)),
-        outputBytes: timings[0]?.outputBytes ?? 0,
-      });
+    const implementations = ['blueprint', 'raw', 'json'] as const;
+    const timings = new Map<string, Timing[]>(implementations.map((name) => [name, []]));
+    // Interleaved, so that a busy moment on the machine does not fall on one implementation only.
+    for (let run = 0; run < runs; run++) {
+      for (const name of implementations) timings.get(name)?.push(measure(name, file, worker));
     }
+    const results = new Map(
+      [...timings].map(([name, runsOf]) => [
+        name,
+        {
+          wall: median(runsOf.map((timing) => timing.wallMs)),
+          cpu: median(runsOf.map((timing) => timing.cpuMs)),
+          outputBytes: runsOf[0]?.outputBytes ?? 0,
+        },
+      ]),
+    );
     const baseline = results.get('blueprint');
     if (baseline === undefined) continue;
     for (const [name, result] of results) {

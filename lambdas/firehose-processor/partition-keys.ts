@@ -59,6 +59,19 @@ const ONLY_DOTS = /^\.+$/;
  * land in different partitions and the `!` tells a reader that the value was shortened.
  */
 export function safePartitionValue(name: string): string {
+  // A batch repeats a few log groups and streams many times over.
+  const cached = safeValues.get(name);
+  if (cached !== undefined) return cached;
+  const value = computeSafeValue(name);
+  if (safeValues.size >= MAX_CACHED_VALUES) safeValues.clear();
+  safeValues.set(name, value);
+  return value;
+}
+
+const MAX_CACHED_VALUES = 1000;
+const safeValues = new Map<string, string>();
+
+function computeSafeValue(name: string): string {
   if (name === '') return EMPTY_PARTITION_VALUE;
   const encoded = UNESCAPED.test(name) ? name : formUrlEncode(name);
   const safe = ONLY_DOTS.test(encoded) ? encoded.replaceAll('.', '%2E') : encoded;

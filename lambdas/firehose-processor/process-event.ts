@@ -11,6 +11,7 @@ import type {
   FirehoseTransformationResult,
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
+import { quoteJson } from '../core/json';
 import type { ProcessorConfig } from './config';
 import {
   DEFAULT_RETRY,
@@ -250,9 +251,12 @@ function entryBytes(
   result: FirehoseTransformationResultRecord['result'],
   partitionKeys?: Readonly<Record<string, string | undefined>>,
 ): number {
-  const record =
-    partitionKeys === undefined
-      ? { recordId, result }
-      : { recordId, result, data: '', metadata: { partitionKeys } };
-  return Buffer.byteLength(JSON.stringify(record));
+  // The shape JSON.stringify gives a result record, counted without serialising the record.
+  const base = Buffer.byteLength(quoteJson(recordId)) + result.length + '{"recordId":,"result":""}'.length;
+  if (partitionKeys === undefined) return base;
+  return (
+    base +
+    Buffer.byteLength(JSON.stringify(partitionKeys)) +
+    ',"data":"","metadata":{"partitionKeys":}'.length
+  );
 }
