@@ -54,7 +54,8 @@ export interface DrainReport {
   readonly failedDeliveries: number;
 }
 
-function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
+/** The Lambda event record of one received message, as the SQS event source mapping builds it. */
+export function toRecord(message: Message, queueArn: string, region: string): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {
     messageId: message.MessageId ?? '',
@@ -74,7 +75,8 @@ function toRecord(message: Message, queueArn: string, region: string): SQSRecord
   };
 }
 
-function localContext(timeoutMs: number): Context {
+/** A Lambda context whose `getRemainingTimeInMillis` counts down from `timeoutMs`. */
+export function localContext(timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,

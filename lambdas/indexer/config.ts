@@ -45,6 +45,12 @@ const EnvSchema = z
       .min(64 * 1024)
       .max(100 * 1024 * 1024)
       .default(5 * 1024 * 1024),
+    /**
+     * Most record text (characters) one invocation parses of one object before the rest goes to a
+     * continuation; unset: only the invocation's time limits it. A deterministic way to bound the
+     * work per invocation (and to test continuations).
+     */
+    INVOCATION_MAX_CHARS: z.coerce.number().int().min(1).optional(),
   })
   .refine((env) => env.OPENSEARCH_AUTH !== 'basic' || (env.OPENSEARCH_USERNAME && env.OPENSEARCH_PASSWORD), {
     message: 'OPENSEARCH_AUTH=basic needs OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD',
@@ -68,6 +74,8 @@ export interface IndexerConfig {
   readonly s3ForcePathStyle: boolean;
   readonly timeSafetyMarginMs: number;
   readonly bulkMaxBytes: number;
+  /** Most record text one invocation parses of one object; absent: no limit but time. */
+  readonly maxCharsPerInvocation?: number;
 }
 
 /** The configuration is invalid; the message lists every problem. */
@@ -104,5 +112,6 @@ export function loadIndexerConfig(env: NodeJS.ProcessEnv): IndexerConfig {
     s3ForcePathStyle: e.S3_FORCE_PATH_STYLE,
     timeSafetyMarginMs: e.TIME_SAFETY_MARGIN_MS,
     bulkMaxBytes: e.BULK_MAX_BYTES,
+    ...(e.INVOCATION_MAX_CHARS !== undefined && { maxCharsPerInvocation: e.INVOCATION_MAX_CHARS }),
   };
 }

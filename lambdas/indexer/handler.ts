@@ -21,6 +21,7 @@ import { createLogger, createMetrics } from '../shared/powertools';
 import { S3QuarantineWriter } from '../shared/quarantine';
 import { loadIndexerConfig } from './config';
 import { type IndexObjectOutcome, indexObject } from './index-object';
+import { loggableError } from './loggable-error';
 import { continuationMessage, parseMessageBody } from './messages';
 
 const SERVICE_NAME = 'log-indexer';
@@ -88,7 +89,7 @@ function recordHandlerFor(context: Pick<Context, 'getRemainingTimeInMillis'>) {
       // Reported to SQS as a batch item failure: the message is delivered again, then reaches the DLQ.
       logger.error('message failed; it will be retried', {
         messageId: record.messageId,
-        error: error as Error,
+        error: loggableError(error),
       });
       throw error;
     }
@@ -116,6 +117,9 @@ async function handleRecord(
         bulkMaxBytes: config.bulkMaxBytes,
         deadline,
         stopReadingAt: deadline - DRAIN_RESERVE_MS,
+        ...(config.maxCharsPerInvocation !== undefined && {
+          maxCharsPerInvocation: config.maxCharsPerInvocation,
+        }),
       },
       {
         s3,

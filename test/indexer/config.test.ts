@@ -69,4 +69,16 @@ describe('loadIndexerConfig', () => {
       /LOG_SOURCES: must be JSON/,
     );
   });
+
+  it('reads INVOCATION_MAX_CHARS as the per-invocation budget, and only a positive integer', () => {
+    // Act
+    const config = loadIndexerConfig({ ...minimal, INVOCATION_MAX_CHARS: '250000000' });
+    const zero = () => loadIndexerConfig({ ...minimal, INVOCATION_MAX_CHARS: '0' });
+    const fraction = () => loadIndexerConfig({ ...minimal, INVOCATION_MAX_CHARS: '1.5' });
+
+    // Assess
+    expect(config.maxCharsPerInvocation).toBe(250_000_000);
+    expect(zero).toThrow(/INVOCATION_MAX_CHARS/);
+    expect(fraction).toThrow(/INVOCATION_MAX_CHARS/);
+  });
 });

@@ -54,6 +54,12 @@ export interface OpenSearchTestServerOptions {
   readonly recordBodies?: boolean;
   /** Data nodes: an index with more replicas than nodes - 1 makes the cluster yellow. @default 1 */
   readonly nodes?: number;
+  /**
+   * Keep each document's `_source`. `false` still parses and maps every document (conflicts are
+   * refused as usual) but keeps only its id, version and size, so a load test's millions of
+   * documents fit in memory; searches then return an empty `_source`. @default true
+   */
+  readonly storeSources?: boolean;
 }
 
 /** Faults to inject; each call to {@link OpenSearchTestServer.injectFaults} replaces the named ones. */
@@ -142,6 +148,7 @@ export class OpenSearchTestServer {
     this.store = new ClusterStore({
       supportsFlatObject: versionAtLeast(options.version, FLAT_OBJECT_SINCE),
       refreshIntervalMs: options.refreshIntervalMs,
+      storeSources: options.storeSources,
     });
   }
 
@@ -154,6 +161,7 @@ export class OpenSearchTestServer {
       maxContentLength: options.maxContentLength ?? 100 * 1024 * 1024,
       recordBodies: options.recordBodies ?? false,
       nodes: options.nodes ?? 1,
+      storeSources: options.storeSources ?? true,
     });
     server.on('request', (request, response) => void instance.handle(request, response));
     await new Promise<void>((resolve, reject) => {

@@ -127,6 +127,9 @@ function patternsOverlap(a: string, b: string): boolean {
   );
 }
 
+/** What a document keeps when sources are not stored: one shared empty object. */
+const NO_SOURCE: JsonObject = Object.freeze({}) as JsonObject;
+
 /** Cluster state: templates, indices, documents. */
 export class ClusterStore {
   readonly templates = new Map<string, JsonObject>();
@@ -136,6 +139,8 @@ export class ClusterStore {
     private readonly options: {
       readonly supportsFlatObject: boolean;
       readonly refreshIntervalMs: number;
+      /** False: documents keep an empty source (see `OpenSearchTestServerOptions.storeSources`). @default true */
+      readonly storeSources?: boolean;
     },
   ) {}
 
@@ -359,7 +364,8 @@ export class ClusterStore {
     const version = existing === undefined ? 1 : existing.version + 1;
     const seqNo = index.nextSeqNo++;
     const bytes = operation.sourceText?.length ?? 0;
-    index.documents.set(id, { source, version, seqNo, indexedAt: Date.now(), bytes });
+    const stored = this.options.storeSources === false ? NO_SOURCE : source;
+    index.documents.set(id, { source: stored, version, seqNo, indexedAt: Date.now(), bytes });
     return existing === undefined
       ? this.itemResult(index, operation, 201, 'created', version, seqNo)
       : this.itemResult(index, operation, 200, 'updated', version, seqNo);
