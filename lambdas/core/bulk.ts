@@ -27,6 +27,12 @@ export interface BulkBody {
   readonly kind: 'body';
   /** NDJSON: an action line and a source line per document, each ending in a line feed. */
   readonly body: string;
+  /**
+   * The same NDJSON as UTF-8 bytes, when the batcher built the body. Send these (the OpenSearch
+   * client takes a Buffer `bulkBody` as is): `body` is decoded from them on first read, and the
+   * HTTP layer would only encode it again.
+   */
+  readonly payload?: Buffer;
   /** The body's size in UTF-8 bytes. */
   readonly bytes: number;
   /**
@@ -111,6 +117,26 @@ class BodyDocument implements BulkDocument {
 
   get raw(): string {
     return this.raws.text(this.rawStart, this.rawEnd);
+  }
+}
+
+/** A body the batcher built: its text is decoded from its bytes only when someone reads it. */
+class EncodedBody implements BulkBody {
+  readonly kind = 'body';
+  private text: string | undefined;
+
+  constructor(
+    readonly payload: Buffer,
+    readonly documents: readonly BulkDocument[],
+  ) {}
+
+  get bytes(): number {
+    return this.payload.length;
+  }
+
+  get body(): string {
+    this.text ??= this.payload.toString('utf8');
+    return this.text;
   }
 }
 
@@ -204,12 +230,7 @@ export class BulkBatcher {
 
   /** The body of the documents so far, whose bytes end at `end`; the batcher gets fresh buffers. */
   private takeBody(end: number): BulkBody {
-    const body: BulkBody = {
-      kind: 'body',
-      body: this.body.text(0, end),
-      bytes: end,
-      documents: this.documents,
-    };
+    const body = new EncodedBody(this.body.bytes.subarray(0, end), this.documents);
     this.documents = [];
     this.body = new ByteBuffer(this.initialCapacity);
     this.raws = new ByteBuffer(this.initialCapacity);

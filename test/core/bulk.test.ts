@@ -48,6 +48,7 @@ describe('BulkBatcher', () => {
     );
     expect(body?.documents.map(plain)).toEqual(documents);
     expect(body?.bytes).toBe(Buffer.byteLength(body?.body ?? ''));
+    expect(body?.payload?.equals(Buffer.from(body.body))).toBe(true);
     expect(batcher.flush()).toBeUndefined();
   });
 
