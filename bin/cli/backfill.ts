@@ -32,6 +32,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { Client } from '@opensearch-project/opensearch';
 import { z } from 'zod';
 import { DEFAULT_INDEX_PREFIX, indexPrefixProblem } from '../../lambdas/core/documents';
 import { type LogSource, LogSourcesSchema } from '../../lambdas/core/log-sources';
@@ -47,14 +48,7 @@ import {
 import { installIndexTemplates } from '../../lambdas/shared/opensearch/install-templates';
 import type { QuarantineSink } from '../../lambdas/shared/quarantine';
 import { notificationBody } from '../../lambdas/shared/s3-notifications';
-import {
-  CliUsageError,
-  type CommandIo,
-  errorMessage,
-  OutputChannel,
-  parseCommandArgs,
-  withStopSignals,
-} from './shared';
+import { CliUsageError, type CommandIo, errorMessage, parseCommandArgs, runStoppableCommand } from './shared';
 
 /** The usage text of `logpipe backfill`. */
 export const BACKFILL_USAGE = `Usage: logpipe backfill --bucket B [options]
@@ -887,60 +881,54 @@ async function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void
   await delay(ms, undefined, { signal }).catch(() => undefined);
 }
 
+/** Runs a backfill with clients built from the options; the summary gains the index totals. */
+async function executeBackfill(
+  options: BackfillOptions,
+  io: CommandIo,
+): Promise<BackfillSummary & { readonly index?: Readonly<IndexTotals> }> {
+  const clientOptions = { ...(options.endpoint !== undefined && { endpoint: options.endpoint }) };
+  const s3 = createS3Client(clientOptions);
+  let sqs: SQSClient | undefined;
+  let openSearch: Client | undefined;
+  try {
+    const progress = new ProgressReporter(io.stderr);
+    if (options.index !== undefined) {
+      openSearch = createOpenSearchClient(options.index.connection);
+      await installIndexTemplates(openSearch, { prefix: options.index.indexPrefix });
+      const handler = indexHandler(
+        s3,
+        new OpenSearchBulkSink(openSearch),
+        options.bucket,
+        options.index,
+        (text) => progress.note(text),
+      );
+      const summary = await runBackfill(options, { s3, handler, io, progress });
+      return { ...summary, index: handler.totals };
+    }
+    sqs = createSqsClient({ ...clientOptions, maxAttempts: 5 });
+    const handler = enqueueHandler(sqs, options.queueUrl ?? '', options.bucket, await s3.config.region());
+    return await runBackfill(options, { s3, handler, io, progress });
+  } finally {
+    s3.destroy();
+    sqs?.destroy();
+    await openSearch?.close();
+  }
+}
+
 /**
  * `logpipe backfill`: parses `argv`, runs, prints the summary.
  *
  * @returns the exit code: 0 when completed or interrupted, 1 on a failure, 2 on a usage error.
  */
-export async function run(argv: readonly string[], io?: CommandIo): Promise<number> {
-  if (io === undefined) return withStopSignals((processIo) => run(argv, processIo));
-  let s3: S3Client | undefined;
-  let sqs: SQSClient | undefined;
-  let closeOpenSearch: (() => Promise<void>) | undefined;
-  try {
-    const options = parseBackfillArgs(argv);
-    if (options === 'help') {
-      await new OutputChannel(io.stdout).write(`${BACKFILL_USAGE}\n`);
-      return 0;
-    }
-    const clientOptions = { ...(options.endpoint !== undefined && { endpoint: options.endpoint }) };
-    s3 = createS3Client(clientOptions);
-    const progress = new ProgressReporter(io.stderr);
-    let handler: ObjectHandler;
-    let totals: Readonly<IndexTotals> | undefined;
-    if (options.index !== undefined) {
-      const client = createOpenSearchClient(options.index.connection);
-      closeOpenSearch = () => client.close();
-      await installIndexTemplates(client, { prefix: options.index.indexPrefix });
-      const indexing = indexHandler(
-        s3,
-        new OpenSearchBulkSink(client),
-        options.bucket,
-        options.index,
-        (text) => progress.note(text),
-      );
-      ({ totals } = indexing);
-      handler = indexing;
-    } else {
-      sqs = createSqsClient({ ...clientOptions, maxAttempts: 5 });
-      handler = enqueueHandler(sqs, options.queueUrl ?? '', options.bucket, await s3.config.region());
-    }
-    const summary = await runBackfill(options, { s3, handler, io, progress });
-    if (summary.error !== undefined) io.stderr.write(`backfill: failed: ${summary.error}\n`);
-    await new OutputChannel(io.stdout).write(
-      `${JSON.stringify(totals === undefined ? summary : { ...summary, index: totals })}\n`,
-    );
-    return summary.outcome === 'failed' ? 1 : 0;
-  } catch (error: unknown) {
-    if (error instanceof CliUsageError) {
-      io.stderr.write(`logpipe backfill: ${error.message}\nRun 'logpipe backfill --help' for the options.\n`);
-      return 2;
-    }
-    io.stderr.write(`logpipe backfill: ${errorMessage(error)}\n`);
-    return 1;
-  } finally {
-    s3?.destroy();
-    sqs?.destroy();
-    await closeOpenSearch?.();
-  }
+export function run(argv: readonly string[], io?: CommandIo): Promise<number> {
+  return runStoppableCommand(
+    {
+      name: 'backfill',
+      usage: BACKFILL_USAGE,
+      parse: (args) => parseBackfillArgs(args),
+      execute: executeBackfill,
+    },
+    argv,
+    io,
+  );
 }

@@ -102,3 +102,53 @@ export async function withStopSignals<T>(fn: (io: CommandIo) => Promise<T>): Pro
     process.off('SIGTERM', onSignal);
   }
 }
+
+/** How a long-running command ended; its summary (printed as JSON on stdout) carries this. */
+export interface CommandOutcome {
+  /** `interrupted`: stopped by SIGINT/SIGTERM after finishing the work in hand. */
+  readonly outcome: 'completed' | 'interrupted' | 'failed';
+  readonly error?: string;
+}
+
+/** A long-running command: its arguments, and its work from validated options to a summary. */
+export interface StoppableCommand<Options, Summary extends CommandOutcome> {
+  readonly name: string;
+  readonly usage: string;
+  /** @throws CliUsageError */
+  parse(argv: readonly string[]): Options | 'help';
+  execute(options: Options, io: CommandIo): Promise<Summary>;
+}
+
+/**
+ * Runs a long-running command the same way for every such command: `--help`, usage errors (exit
+ * 2, with a hint), graceful SIGINT/SIGTERM when `io` is the process', the summary as one JSON
+ * line on stdout, and exit 1 when it failed (its error also on stderr), 0 otherwise.
+ */
+export async function runStoppableCommand<Options, Summary extends CommandOutcome>(
+  command: StoppableCommand<Options, Summary>,
+  argv: readonly string[],
+  io?: CommandIo,
+): Promise<number> {
+  if (io === undefined) return withStopSignals((processIo) => runStoppableCommand(command, argv, processIo));
+  const stdout = new OutputChannel(io.stdout);
+  try {
+    const options = command.parse(argv);
+    if (options === 'help') {
+      await stdout.write(`${command.usage}\n`);
+      return 0;
+    }
+    const summary = await command.execute(options, io);
+    if (summary.error !== undefined) io.stderr.write(`${command.name}: failed: ${summary.error}\n`);
+    await stdout.write(`${JSON.stringify(summary)}\n`);
+    return summary.outcome === 'failed' ? 1 : 0;
+  } catch (error: unknown) {
+    if (error instanceof CliUsageError) {
+      io.stderr.write(
+        `logpipe ${command.name}: ${error.message}\nRun 'logpipe ${command.name} --help' for the options.\n`,
+      );
+      return 2;
+    }
+    io.stderr.write(`logpipe ${command.name}: ${errorMessage(error)}\n`);
+    return 1;
+  }
+}

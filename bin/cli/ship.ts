@@ -31,14 +31,7 @@ import { readRecords } from '../../lambdas/core/object-reader';
 import { toIsoUtc } from '../../lambdas/core/time';
 import { readSyslogLine } from '../../lambdas/firehose-processor/syslog-line';
 import { createS3Client } from '../../lambdas/shared/aws-clients';
-import {
-  CliUsageError,
-  type CommandIo,
-  errorMessage,
-  OutputChannel,
-  parseCommandArgs,
-  withStopSignals,
-} from './shared';
+import { CliUsageError, type CommandIo, errorMessage, parseCommandArgs, runStoppableCommand } from './shared';
 
 /** The usage text of `logpipe ship`. */
 export const SHIP_USAGE = `Usage: logpipe ship --bucket B --server NAME [options] [FILE|-]...
@@ -168,7 +161,7 @@ export function eventFromLine(line: string, host: string, readAt: number): strin
     const event = jsonLineEvent(line, host, readIso);
     if (event !== undefined) return event;
   }
-  const syslog = readSyslogLine(line, readAt);
+  const syslog = readSyslogLine(line, readAt, true);
   if (syslog !== undefined) {
     const time = syslog.timeMillis === undefined ? readIso : new Date(syslog.timeMillis).toISOString();
     const envelope = JSON.stringify({ '@timestamp': time, host, message: line });
@@ -398,7 +391,9 @@ export async function runShip(options: ShipOptions, deps: ShipDependencies): Pro
     ...(firstKey !== undefined && { firstKey }),
     ...(lastKey !== undefined && { lastKey }),
     outcome: errors.length > 0 ? 'failed' : io.signal.aborted ? 'interrupted' : 'completed',
-    ...(errors.length > 0 && { error: errors.join('; ') }),
+    ...(errors.length > 0 && {
+      error: `${errors.join('; ')}${unsentFile === undefined ? '' : `; the unsent events are in ${unsentFile}`}`,
+    }),
     ...(unsentFile !== undefined && { unsentFile }),
   };
 }
@@ -417,39 +412,28 @@ function isKeyTaken(error: unknown): boolean {
   return status === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict';
 }
 
+/** Ships with an S3 client built from the options. */
+async function executeShip(options: ShipOptions, io: CommandIo): Promise<ShipSummary> {
+  const s3 = createS3Client({
+    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
+    maxAttempts: 5,
+  });
+  try {
+    return await runShip(options, { s3, io });
+  } finally {
+    s3.destroy();
+  }
+}
+
 /**
  * `logpipe ship`: parses `argv`, ships, prints the summary.
  *
  * @returns the exit code: 0 when completed or interrupted, 1 on a failure, 2 on a usage error.
  */
-export async function run(argv: readonly string[], io?: CommandIo): Promise<number> {
-  if (io === undefined) return withStopSignals((processIo) => run(argv, processIo));
-  let s3: S3Client | undefined;
-  try {
-    const options = parseShipArgs(argv);
-    if (options === 'help') {
-      await new OutputChannel(io.stdout).write(`${SHIP_USAGE}\n`);
-      return 0;
-    }
-    s3 = createS3Client({
-      ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
-      maxAttempts: 5,
-    });
-    const summary = await runShip(options, { s3, io });
-    if (summary.error !== undefined)
-      io.stderr.write(
-        `ship: failed: ${summary.error}${summary.unsentFile === undefined ? '' : `; the unsent events are in ${summary.unsentFile}`}\n`,
-      );
-    await new OutputChannel(io.stdout).write(`${JSON.stringify(summary)}\n`);
-    return summary.outcome === 'failed' ? 1 : 0;
-  } catch (error: unknown) {
-    if (error instanceof CliUsageError) {
-      io.stderr.write(`logpipe ship: ${error.message}\nRun 'logpipe ship --help' for the options.\n`);
-      return 2;
-    }
-    io.stderr.write(`logpipe ship: ${errorMessage(error)}\n`);
-    return 1;
-  } finally {
-    s3?.destroy();
-  }
+export function run(argv: readonly string[], io?: CommandIo): Promise<number> {
+  return runStoppableCommand(
+    { name: 'ship', usage: SHIP_USAGE, parse: parseShipArgs, execute: executeShip },
+    argv,
+    io,
+  );
 }

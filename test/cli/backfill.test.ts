@@ -4,7 +4,6 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Client } from '@opensearch-project/opensearch';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   CheckpointWriter,
@@ -20,16 +19,15 @@ import {
 import type { CommandIo } from '../../bin/cli/shared';
 import { parseObject } from '../../lambdas/core/parse-object';
 import { parseMessageBody } from '../../lambdas/indexer/messages';
-import { createOpenSearchClient } from '../../lambdas/shared/opensearch/client';
 import {
   FAUXQS_CREDENTIALS,
   type FauxqsHarness,
   type LatencyProxy,
   spawnLogpipe,
-  startFauxqs,
   startLatencyProxy,
+  useFauxqs,
 } from '../support/fauxqs';
-import { deleteTestIndices, type OpenSearchTarget, openSearchTarget } from '../support/opensearch-server';
+import { useOpenSearchTarget } from '../support/opensearch-server';
 
 /** Output streams that remember what was written, and a stop signal the test controls. */
 function captureIo(isTTY = false) {
@@ -374,14 +372,8 @@ describe('ProgressReporter', () => {
 });
 
 describe('logpipe backfill against fauxqs', () => {
-  let fauxqs: FauxqsHarness;
+  const fauxqs = useFauxqs({ applyEnv: true });
   let dir: string;
-  const savedEnv = { ...process.env };
-
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-    Object.assign(process.env, fauxqs.env);
-  });
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'backfill-'));
@@ -389,11 +381,6 @@ describe('logpipe backfill against fauxqs', () => {
 
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
-  });
-
-  afterAll(async () => {
-    process.env = savedEnv;
-    await fauxqs.stop();
   });
 
   const backfill = async (argv: readonly string[], io = captureIo()) => {
@@ -633,26 +620,13 @@ describe('logpipe backfill against fauxqs', () => {
 
 describe('logpipe backfill --mode index against fauxqs and OpenSearch', () => {
   const PREFIX = 'bftest';
-  let fauxqs: FauxqsHarness;
-  let target: OpenSearchTarget;
-  let client: Client;
-  const savedEnv = { ...process.env };
+  const fauxqs = useFauxqs({ applyEnv: true });
+  const openSearch = useOpenSearchTarget(PREFIX);
 
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-    target = await openSearchTarget();
-    client = createOpenSearchClient(target.connection);
-    Object.assign(process.env, fauxqs.env);
+  beforeAll(() => {
+    // The command reads the indexer's variables; the test's own flags must decide.
     delete process.env.LOG_SOURCES;
     delete process.env.INDEX_PREFIX;
-  });
-
-  afterAll(async () => {
-    process.env = savedEnv;
-    await deleteTestIndices(client, PREFIX);
-    await client.close();
-    await target.close();
-    await fauxqs.stop();
   });
 
   const indexRun = async (bucket: string) => {
@@ -664,9 +638,9 @@ describe('logpipe backfill --mode index against fauxqs and OpenSearch', () => {
         '--mode',
         'index',
         '--opensearch-url',
-        target.url,
+        openSearch.target.url,
         '--opensearch-auth',
-        target.connection.auth ?? 'none',
+        openSearch.target.connection.auth ?? 'none',
         '--index-prefix',
         PREFIX,
         '--endpoint',
@@ -694,8 +668,11 @@ describe('logpipe backfill --mode index against fauxqs and OpenSearch', () => {
 
     // Act
     const first = await indexRun(bucket);
-    await client.indices.refresh({ index: `${PREFIX}-*` });
-    const hits = await client.search({ index: `${PREFIX}-*`, body: { query: { match_all: {} }, size: 10 } });
+    await openSearch.client.indices.refresh({ index: `${PREFIX}-*` });
+    const hits = await openSearch.client.search({
+      index: `${PREFIX}-*`,
+      body: { query: { match_all: {} }, size: 10 },
+    });
     const again = await indexRun(bucket);
 
     // Assess
@@ -726,12 +703,11 @@ describe('logpipe backfill --mode index against fauxqs and OpenSearch', () => {
 describe('logpipe backfill interrupted in a real process', () => {
   const KEYS = Array.from({ length: 150 }, (_, index) => `k-${String(index).padStart(3, '0')}`);
   const CONCURRENCY = 2;
-  let fauxqs: FauxqsHarness;
+  const fauxqs = useFauxqs({ applyEnv: true });
   let proxy: LatencyProxy;
   let dir: string;
 
   beforeAll(async () => {
-    fauxqs = await startFauxqs();
     // 100 ms per request: a run of 15 SendMessageBatch calls lasts long enough to interrupt.
     proxy = await startLatencyProxy(fauxqs.endpoint, 100);
   });
@@ -746,7 +722,6 @@ describe('logpipe backfill interrupted in a real process', () => {
 
   afterAll(async () => {
     await proxy.stop();
-    await fauxqs.stop();
   });
 
   /** A bucket of {@link KEYS}, a queue, and a child backfill that has saved its first checkpoint. */
@@ -777,7 +752,7 @@ describe('logpipe backfill interrupted in a real process', () => {
     child.child.kill('SIGTERM');
     const code = await child.exited;
     const savedAtStop = await readCheckpoint(checkpoint, bucket, '');
-    const resumed = await withFauxqsEnv(fauxqs, () => resume(argv));
+    const resumed = await resume(argv);
     const announced = announcedKeys((await fauxqs.drainQueue(queueUrl)).map((message) => message.Body));
 
     // Assess
@@ -798,7 +773,7 @@ describe('logpipe backfill interrupted in a real process', () => {
     await child.exited;
     const savedAtKill = (await readCheckpoint(checkpoint, bucket, '')) ?? '';
 
-    const resumed = await withFauxqsEnv(fauxqs, () => resume(argv));
+    const resumed = await resume(argv);
     const announced = announcedKeys((await fauxqs.drainQueue(queueUrl)).map((message) => message.Body));
 
     // Assess
@@ -813,17 +788,6 @@ describe('logpipe backfill interrupted in a real process', () => {
     expect(repeated.length).toBeLessThanOrEqual((CONCURRENCY + 1) * 10);
   });
 });
-
-/** Runs `fn` with the harness' credentials and region in process.env (the CLI reads them there). */
-async function withFauxqsEnv<T>(fauxqs: FauxqsHarness, fn: () => Promise<T>): Promise<T> {
-  const saved = { ...process.env };
-  Object.assign(process.env, fauxqs.env);
-  try {
-    return await fn();
-  } finally {
-    process.env = saved;
-  }
-}
 
 async function waitForFile(file: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

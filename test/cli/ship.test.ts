@@ -16,7 +16,7 @@ import {
   type ShipOptions,
 } from '../../bin/cli/ship';
 import { parseMessageBody } from '../../lambdas/indexer/messages';
-import { type FauxqsHarness, spawnLogpipe, startFauxqs } from '../support/fauxqs';
+import { spawnLogpipe, useFauxqs } from '../support/fauxqs';
 
 const READ_AT = Date.UTC(2024, 4, 6, 7, 8, 9, 10);
 const READ_ISO = '2024-05-06T07:08:09.010Z';
@@ -201,14 +201,8 @@ describe('readUntilStopped', () => {
 });
 
 describe('logpipe ship against fauxqs', () => {
-  let fauxqs: FauxqsHarness;
+  const fauxqs = useFauxqs({ applyEnv: true });
   let dir: string;
-  const savedEnv = { ...process.env };
-
-  beforeAll(async () => {
-    fauxqs = await startFauxqs();
-    Object.assign(process.env, fauxqs.env);
-  });
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'ship-'));
@@ -216,11 +210,6 @@ describe('logpipe ship against fauxqs', () => {
 
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
-  });
-
-  afterAll(async () => {
-    process.env = savedEnv;
-    await fauxqs.stop();
   });
 
   /** Every shipped event under `prefix`, object by object, in key order. */

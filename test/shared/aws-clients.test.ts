@@ -1,7 +1,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { createS3Client, createSqsClient, s3ForcePathStyle } from '../../lambdas/shared/aws-clients';
-import { FAUXQS_CREDENTIALS, type FauxqsHarness, startFauxqs } from '../support/fauxqs';
+import { FAUXQS_CREDENTIALS, useFauxqs } from '../support/fauxqs';
 
 const ENDPOINT_VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_SQS', 'AWS_REGION'];
 
@@ -27,12 +27,11 @@ describe('s3ForcePathStyle', () => {
 });
 
 describe('client factories against fauxqs', () => {
-  let fauxqs: FauxqsHarness;
+  const fauxqs = useFauxqs();
   let bucket: string;
   const saved = new Map(ENDPOINT_VARIABLES.map((name) => [name, process.env[name]]));
 
   beforeAll(async () => {
-    fauxqs = await startFauxqs();
     bucket = await fauxqs.createBucket();
     await fauxqs.putObject(bucket, 'k', 'v');
   });
@@ -42,10 +41,6 @@ describe('client factories against fauxqs', () => {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
-  });
-
-  afterAll(async () => {
-    await fauxqs.stop();
   });
 
   const listKeys = async (client: ReturnType<typeof createS3Client>) => {

@@ -12,17 +12,9 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { type FauxqsHarness, startFauxqs, startLatencyProxy } from './fauxqs';
+import { startLatencyProxy, useFauxqs } from './fauxqs';
 
-let fauxqs: FauxqsHarness;
-
-beforeAll(async () => {
-  fauxqs = await startFauxqs();
-});
-
-afterAll(async () => {
-  await fauxqs.stop();
-});
+const fauxqs = useFauxqs();
 
 describe('the fauxqs harness', () => {
   it('listens on 127.0.0.1 only', async () => {

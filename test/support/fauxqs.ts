@@ -212,6 +212,49 @@ export async function startFauxqs(): Promise<FauxqsHarness> {
   return harness;
 }
 
+/**
+ * Registers Jest hooks that start a fauxqs server before the file's (or describe block's) tests
+ * and stop it after them, and returns a harness that forwards to it (use it inside tests). With
+ * `applyEnv`, `process.env` also carries {@link FauxqsHarness.env} meanwhile (restored after), for
+ * code under test that builds its own SDK clients.
+ */
+export function useFauxqs(options: { readonly applyEnv?: boolean } = {}): FauxqsHarness {
+  let started: FauxqsHarness | undefined;
+  const savedEnv = { ...process.env };
+  beforeAll(async () => {
+    started = await startFauxqs();
+    if (options.applyEnv === true) Object.assign(process.env, started.env);
+  });
+  afterAll(async () => {
+    if (options.applyEnv === true) process.env = savedEnv;
+    await started?.stop();
+  });
+  const harness = (): FauxqsHarness => {
+    if (started === undefined) throw new Error('fauxqs starts in beforeAll: use the harness inside tests');
+    return started;
+  };
+  return {
+    get endpoint() {
+      return harness().endpoint;
+    },
+    get s3() {
+      return harness().s3;
+    },
+    get sqs() {
+      return harness().sqs;
+    },
+    get env() {
+      return harness().env;
+    },
+    createBucket: (name) => harness().createBucket(name),
+    createQueueWithDlq: (name, queueOptions) => harness().createQueueWithDlq(name, queueOptions),
+    putObject: (bucket, key, body) => harness().putObject(bucket, key, body),
+    drainQueue: (queueUrl, idleMs) => harness().drainQueue(queueUrl, idleMs),
+    countMessages: (queueUrl) => harness().countMessages(queueUrl),
+    stop: () => harness().stop(),
+  };
+}
+
 /** A name no other test uses: fauxqs state lives as long as the server. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
