@@ -21,6 +21,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: () => import('./cli/backfill'),
   },
   ship: { summary: 'store local log lines in S3 the way NXLog does', load: () => import('./cli/ship') },
+  'firehose-process': {
+    summary: 'run the Firehose processor on a saved event',
+    load: () => import('./cli/firehose-process'),
+  },
 };
 
 function usage(): string {
