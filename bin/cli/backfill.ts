@@ -34,11 +34,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Client } from '@opensearch-project/opensearch';
 import { z } from 'zod';
+import { DEFAULT_MAX_BULK_BYTES } from '../../lambdas/core/bulk';
 import { DEFAULT_INDEX_PREFIX, indexPrefixProblem } from '../../lambdas/core/documents';
 import { type LogSource, LogSourcesSchema } from '../../lambdas/core/log-sources';
 import { toIsoUtcAssumingUtc } from '../../lambdas/core/time';
+import { indexObject } from '../../lambdas/indexer/index-object';
 import { createS3Client, createSqsClient } from '../../lambdas/shared/aws-clients';
-import { indexObject } from '../../lambdas/shared/index-object';
 import { OpenSearchBulkSink } from '../../lambdas/shared/opensearch/bulk-sink';
 import {
   createOpenSearchClient,
@@ -46,7 +47,7 @@ import {
   type OpenSearchConnection,
 } from '../../lambdas/shared/opensearch/client';
 import { installIndexTemplates } from '../../lambdas/shared/opensearch/install-templates';
-import type { QuarantineSink } from '../../lambdas/shared/quarantine';
+import type { QuarantineEntry } from '../../lambdas/shared/quarantine';
 import { notificationBody } from '../../lambdas/shared/s3-notifications';
 import { CliUsageError, type CommandIo, errorMessage, parseCommandArgs, runStoppableCommand } from './shared';
 
@@ -586,8 +587,8 @@ const INDEX_OBJECT_DEADLINE_MS = 15 * 60 * 1000;
 const REPORTED_RAW_CHARS = 300;
 
 /**
- * The `index` handler: each object through the core and the OpenSearch sink, as the indexer does
- * (same parsing, same ids), one object per batch. What cannot be indexed (a record that does not
+ * The `index` handler: each object through the indexer's own `indexObject` (the core and the
+ * OpenSearch sink: same parsing, same ids), one object per batch, read to its end. What cannot be indexed (a record that does not
  * parse, a document the cluster refuses) is reported on stderr and counted, never fatal; an
  * unreachable cluster fails the object, and so the run, before the checkpoint passes it.
  */
@@ -605,26 +606,33 @@ export function indexHandler(
     async handle(objects) {
       for (const object of objects) {
         const where = `s3://${bucket}/${object.key}`;
-        const quarantine: QuarantineSink = {
-          add: (entry) => {
+        const quarantine = {
+          add: (entry: QuarantineEntry) => {
             totals.rejected += 1;
             report(
               `${where} record ${entry.record}: ${entry.reason}: ${entry.error}: ${JSON.stringify(entry.raw.slice(0, REPORTED_RAW_CHARS))}`,
             );
           },
+          // Reported as they come: nothing is buffered.
+          flush: async () => undefined,
         };
-        const result = await indexObject({
-          s3,
-          object: { bucket, key: object.key, etag: object.etag },
-          sink,
-          quarantine,
-          parse: { indexPrefix: options.indexPrefix, logSources: options.logSources },
-          deadline: Date.now() + INDEX_OBJECT_DEADLINE_MS,
-        });
-        totals.documents += result.bulk.indexed;
-        totals.duplicates += result.bulk.duplicates;
+        const result = await indexObject(
+          { bucket, key: object.key, size: object.size, etag: object.etag.replace(/^"|"$/g, '') },
+          {
+            indexPrefix: options.indexPrefix,
+            logSources: options.logSources,
+            bulkMaxBytes: DEFAULT_MAX_BULK_BYTES,
+            deadline: Date.now() + INDEX_OBJECT_DEADLINE_MS,
+            // A command has no invocation to outlive: read every object to its end.
+            stopReadingAt: Number.POSITIVE_INFINITY,
+          },
+          { s3, sink, quarantineFor: () => quarantine },
+        );
+        if (result.status === 'missing') report(`${where}: deleted since it was listed; skipped`);
+        totals.documents += result.bulk?.indexed ?? 0;
+        totals.duplicates += result.bulk?.duplicates ?? 0;
         // The parse already reported the object's one rejected record saying why.
-        if (result.parse.error !== undefined) totals.undetected += 1;
+        if (result.parse?.error !== undefined) totals.undetected += 1;
       }
     },
   };
