@@ -16,7 +16,7 @@ import { createGzip } from 'node:zlib';
 export const BENCH_TMP = path.join(__dirname, 'tmp');
 
 /** Deterministic PRNG (mulberry32), so every machine benchmarks the same bytes. */
-function randomGenerator(seed: number): () => number {
+export function randomGenerator(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -25,6 +25,7 @@ import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { buildSync } from 'esbuild';
 import type { OutputFormat } from '../lambdas/firehose-processor/config';
 import { processFirehoseEvent } from '../lambdas/firehose-processor/process-event';
+import { randomGenerator } from './alb-log-generator';
 
 const BLUEPRINT_DIR = '/work/shared/baselines';
 const EVENT_SIZES_MB = [1, 6] as const;
@@ -34,18 +35,6 @@ const PARTITION_KEYS = ['logGroup', 'logStream', 'year', 'month', 'day', 'hour']
 // ---------------------------------------------------------------------------------------------
 // Realistic CloudWatch Logs payloads: syslog lines (RFC 3164 and 5424) of a fleet of hosts,
 // with the addresses, ports, pids and ids that keep gzip from shrinking them unrealistically.
-
-/** Deterministic PRNG (mulberry32), so every run measures the same bytes. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -80,7 +69,7 @@ function syslogLine(random: () => number, host: string, millis: number): string 
 
 /** A Firehose event of about `targetBytes` of JSON, of CloudWatch Logs records from one hour. */
 function buildEvent(targetBytes: number, seed: number): FirehoseTransformationEvent {
-  const random = prng(seed);
+  const random = randomGenerator(seed);
   const hourStart = Date.UTC(2024, 2, 10, 13);
   const records: FirehoseTransformationEvent['records'] = [];
   let bytes = 200;

@@ -27,17 +27,12 @@ export function cloudWatchOutputText(
   format: OutputFormat,
   iso: IsoTimeFormatter,
 ): string {
-  let text = '';
-  if (format === 'raw') {
-    for (const event of events) text += `${event.message}\n`;
-    return text;
-  }
+  if (format === 'raw') return linesOf(events, (event) => event.message);
   const source = `,"logGroup":${quoteJson(payload.logGroup)},"logStream":${quoteJson(payload.logStream)}`;
-  for (const event of events) {
+  return linesOf(events, (event) => {
     const syslog = syslogFieldsOf(event.message, event.timestamp);
-    text += `{"timestamp":"${iso.format(event.timestamp)}","id":${quoteJson(event.id)}${source},"message":${quoteJson(event.message)}${syslog === '' ? '' : `,${syslog}`}}\n`;
-  }
-  return text;
+    return `{"timestamp":"${iso.format(event.timestamp)}","id":${quoteJson(event.id)}${source},"message":${quoteJson(event.message)}${syslog === '' ? '' : `,${syslog}`}}`;
+  });
 }
 
 /** The `logGroup` of Direct PUT syslog records, which have none of their own. */
@@ -49,13 +44,17 @@ export function directOutputText(
   format: OutputFormat,
   iso: IsoTimeFormatter,
 ): string {
+  if (format === 'raw') return linesOf(lines, (line) => line.text);
+  return linesOf(
+    lines,
+    (line) =>
+      `{"timestamp":"${iso.format(line.timeMillis)}","logGroup":"${DIRECT_LOG_GROUP}","logStream":${quoteJson(line.hostname)},"message":${quoteJson(line.text)}${line.fields === '' ? '' : `,${line.fields}`}}`,
+  );
+}
+
+/** Each item's line, newline-terminated, in one string (built once, encoded once by the caller). */
+function linesOf<T>(items: readonly T[], lineOf: (item: T) => string): string {
   let text = '';
-  if (format === 'raw') {
-    for (const line of lines) text += `${line.text}\n`;
-    return text;
-  }
-  for (const line of lines) {
-    text += `{"timestamp":"${iso.format(line.timeMillis)}","logGroup":"${DIRECT_LOG_GROUP}","logStream":${quoteJson(line.hostname)},"message":${quoteJson(line.text)}${line.fields === '' ? '' : `,${line.fields}`}}\n`;
-  }
+  for (const item of items) text += `${lineOf(item)}\n`;
   return text;
 }

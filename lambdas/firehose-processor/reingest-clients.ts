@@ -13,6 +13,19 @@ import type { RecordBatchSender, ReingestEntry, ReingestTarget } from './reinges
 // A response without an entry for a record cannot prove it was accepted.
 const MISSING_RESULT = 'MissingResponseEntry';
 
+/** Each entry's error code from a PutRecordBatch or PutRecords response; undefined when accepted. */
+function errorCodes(
+  count: number,
+  failedCount: number | undefined,
+  results: readonly { readonly ErrorCode?: string | undefined }[] | undefined,
+): (string | undefined)[] {
+  return Array.from({ length: count }, (_, index) => {
+    if (failedCount === 0) return undefined;
+    const result = results?.[index];
+    return result === undefined ? MISSING_RESULT : result.ErrorCode || undefined;
+  });
+}
+
 /** A sender that puts records into a Firehose stream with PutRecordBatch. */
 export function firehoseBatchSender(client: FirehoseClient, deliveryStreamName: string): RecordBatchSender {
   return {
@@ -23,11 +36,7 @@ export function firehoseBatchSender(client: FirehoseClient, deliveryStreamName: 
           Records: entries.map((entry) => ({ Data: entry.data })),
         }),
       );
-      if (response.FailedPutCount === 0) return entries.map(() => undefined);
-      return entries.map((_, index) => {
-        const result = response.RequestResponses?.[index];
-        return result === undefined ? MISSING_RESULT : result.ErrorCode || undefined;
-      });
+      return errorCodes(entries.length, response.FailedPutCount, response.RequestResponses);
     },
   };
 }
@@ -45,11 +54,7 @@ export function kinesisBatchSender(client: KinesisClient, streamName: string): R
           })),
         }),
       );
-      if (response.FailedRecordCount === 0) return entries.map(() => undefined);
-      return entries.map((_, index) => {
-        const result = response.Records?.[index];
-        return result === undefined ? MISSING_RESULT : result.ErrorCode || undefined;
-      });
+      return errorCodes(entries.length, response.FailedRecordCount, response.Records);
     },
   };
 }

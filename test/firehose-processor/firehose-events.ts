@@ -126,3 +126,12 @@ export function reingestedPayload(
     unknown
   >;
 }
+
+/** Retry options for tests: the blueprint's 20 attempts, without waiting between them. */
+export const NO_DELAY = {
+  maxAttempts: 20,
+  baseDelayMillis: 0,
+  maxDelayMillis: 0,
+  reserveMillis: 0,
+  sleep: async () => {},
+};

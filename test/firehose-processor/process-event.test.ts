@@ -21,6 +21,7 @@ import {
   gzippedJson,
   type LogEventShape,
   logEvent,
+  NO_DELAY,
   outputText,
   reingestedPayload,
 } from './firehose-events';
@@ -55,20 +56,12 @@ class FakeStream {
   };
 }
 
-const noDelay = {
-  maxAttempts: 20,
-  baseDelayMillis: 0,
-  maxDelayMillis: 0,
-  reserveMillis: 0,
-  sleep: async () => {},
-};
-
 function process(
   event: FirehoseTransformationEvent,
   stream: FakeStream,
   extra: Partial<ProcessEventOptions> = {},
 ) {
-  return processFirehoseEvent(event, { config: RAW, senderFor: stream.senderFor, retry: noDelay, ...extra });
+  return processFirehoseEvent(event, { config: RAW, senderFor: stream.senderFor, retry: NO_DELAY, ...extra });
 }
 
 const HOUR = 3_600_000;

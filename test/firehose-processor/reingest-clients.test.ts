@@ -7,6 +7,7 @@ import {
   kinesisBatchSender,
   sdkBatchSender,
 } from '../../lambdas/firehose-processor/reingest-clients';
+import { NO_DELAY } from './firehose-events';
 
 // One mock per client class for the whole file: a second mockClient on a class replaces the first.
 const firehose = mockClient(FirehoseClient);
@@ -16,13 +17,6 @@ afterEach(() => {
   kinesis.reset();
 });
 
-const noDelay = {
-  maxAttempts: 20,
-  baseDelayMillis: 0,
-  maxDelayMillis: 0,
-  reserveMillis: 0,
-  sleep: async () => {},
-};
 const entry = (text: string, partitionKey?: string) => ({
   data: Buffer.from(text),
   ...(partitionKey !== undefined && { partitionKey }),
@@ -44,7 +38,7 @@ describe('firehoseBatchSender', () => {
     const sender = firehoseBatchSender(new FirehoseClient({ region: 'eu-west-1' }), 'logs-archive');
 
     // Act
-    const outcome = await reingestEntries([entry('one'), entry('two')], sender, noDelay);
+    const outcome = await reingestEntries([entry('one'), entry('two')], sender, NO_DELAY);
 
     // Assess
     expect(outcome.failed.size).toBe(0);
@@ -61,7 +55,7 @@ describe('firehoseBatchSender', () => {
     const sender = firehoseBatchSender(new FirehoseClient({ region: 'eu-west-1' }), 'logs-archive');
 
     // Act
-    const outcome = await reingestEntries([entry('one')], sender, noDelay);
+    const outcome = await reingestEntries([entry('one')], sender, NO_DELAY);
 
     // Assess
     expect([...outcome.failed]).toEqual([0]);
@@ -79,7 +73,7 @@ describe('firehoseBatchSender', () => {
     const sender = firehoseBatchSender(new FirehoseClient({ region: 'eu-west-1' }), 'logs-archive');
 
     // Act
-    const outcome = await reingestEntries([entry('one'), entry('two')], sender, noDelay);
+    const outcome = await reingestEntries([entry('one'), entry('two')], sender, NO_DELAY);
 
     // Assess
     expect(outcome.failed.size).toBe(0);
@@ -97,8 +91,8 @@ describe('firehoseBatchSender', () => {
     const large = Array.from({ length: 5 }, () => ({ data: Buffer.alloc(1_000_000, 0x61) }));
 
     // Act
-    await reingestEntries(small, sender, noDelay);
-    await reingestEntries(large, sender, noDelay);
+    await reingestEntries(small, sender, NO_DELAY);
+    await reingestEntries(large, sender, NO_DELAY);
 
     // Assess
     const sizes = firehose
@@ -124,7 +118,7 @@ describe('kinesisBatchSender', () => {
     const sender = kinesisBatchSender(new KinesisClient({ region: 'eu-west-1' }), 'cwl-fanout');
 
     // Act
-    const outcome = await reingestEntries([entry('one', 'pk-1'), entry('two', 'pk-2')], sender, noDelay);
+    const outcome = await reingestEntries([entry('one', 'pk-1'), entry('two', 'pk-2')], sender, NO_DELAY);
 
     // Assess
     expect(outcome.failed.size).toBe(0);
