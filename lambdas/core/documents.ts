@@ -4,6 +4,7 @@
  * member's constant part) is computed once per object, so each record costs a few concatenations.
  */
 import { createHash } from 'node:crypto';
+import { CharCode } from './char-codes';
 import { quoteJson } from './json';
 import { isoFromEpochMillis } from './time';
 import type { ObjectIdentity, ParsedEvent } from './types';
@@ -95,13 +96,13 @@ export function hasTopLevelMember(fields: string, name: string): boolean {
   for (let i = 0; i < fields.length; i++) {
     const char = fields.charCodeAt(i);
     if (inString) {
-      if (char === 0x5c) i++;
-      else if (char === 0x22) inString = false;
-    } else if (char === 0x22) inString = true;
-    else if (char === 0x7b || char === 0x5b) depth++;
-    else if (char === 0x7d || char === 0x5d) depth--;
+      if (char === CharCode.BACKSLASH) i++;
+      else if (char === CharCode.QUOTE) inString = false;
+    } else if (char === CharCode.QUOTE) inString = true;
+    else if (char === CharCode.OPEN_BRACE || char === CharCode.OPEN_BRACKET) depth++;
+    else if (char === CharCode.CLOSE_BRACE || char === CharCode.CLOSE_BRACKET) depth--;
     // Members are written compactly (see JsonFields): a member starts right after a comma.
-    else if (char === 0x2c && depth === 0 && fields.startsWith(needle, i + 1)) return true;
+    else if (char === CharCode.COMMA && depth === 0 && fields.startsWith(needle, i + 1)) return true;
   }
   return false;
 }
@@ -177,7 +178,11 @@ export class DocumentBuilder {
     }
     // The day comes straight from the ISO text; a five-digit or negative year (epoch values far
     // out of range) would make an odd index name, so it is refused.
-    if (timestamp.charCodeAt(4) !== 0x2d || timestamp.charCodeAt(10) !== 0x54 || !timestamp.endsWith('Z')) {
+    if (
+      timestamp.charCodeAt(4) !== CharCode.DASH ||
+      timestamp.charCodeAt(10) !== CharCode.LETTER_T ||
+      !timestamp.endsWith('Z')
+    ) {
       return { problem: `timestamp ${timestamp} is not ISO-8601 UTC with a four-digit year` };
     }
     const type = event.type ?? this.defaultType;
