@@ -105,33 +105,32 @@ export async function processFirehoseEvent(
     maxReingestRecordBytes: MAX_REINGEST_RECORD_BYTES,
     reingestChunkOutputBytes: Math.min(REINGEST_CHUNK_OUTPUT_BYTES, Math.floor(maxResponseBytes / 4)),
   });
-  const transforms = event.records.map((record) => transformer.transform(record));
 
   // Every record may end up without data (Dropped or ProcessingFailed), so each reserves that
   // much first; outputs then fill the rest in order, and one that does not fit is re-ingested.
+  // Records are planned as they are transformed, so an output that does not fit is let go at once
+  // and memory holds at most one response's worth of output.
   const withoutData = event.records.map((record) => entryBytes(record.recordId, 'ProcessingFailed'));
   let responseBytes = EMPTY_RESPONSE_BYTES + withoutData.reduce((sum, bytes) => sum + bytes + 1, 0);
   const entries: ReingestEntry[] = [];
-  const plans = transforms.map((transform, index): Plan => {
-    const record = event.records[index];
-    const partitionKey = record?.kinesisRecordMetadata?.partitionKey ?? record?.recordId;
+  const plans = event.records.map((record, index): Plan => {
+    const transform = transformer.transform(record);
+    const partitionKey = record.kinesisRecordMetadata?.partitionKey ?? record.recordId;
     const enqueue = (payloads: readonly Buffer[]) =>
-      payloads.map(
-        (data) => entries.push(partitionKey === undefined ? { data } : { data, partitionKey }) - 1,
-      );
+      payloads.map((data) => entries.push({ data, partitionKey }) - 1);
     if (transform.kind === 'drop' || transform.kind === 'fail')
       return { transform, inResponse: false, entries: [], events: 0 };
     if (transform.kind === 'reingest')
       return { transform, inResponse: false, entries: enqueue(transform.payloads), events: transform.events };
     const bytes =
-      entryBytes(idOf(event, index), 'Ok', transform.partitionKeys) +
+      entryBytes(record.recordId, 'Ok', transform.partitionKeys) +
       transform.data.length -
       (withoutData[index] ?? 0);
     const fits = responseBytes + bytes <= maxResponseBytes;
     if (fits) responseBytes += bytes;
     const own = fits ? [] : enqueue(transform.reingestOutput());
     return {
-      transform,
+      transform: fits ? transform : { ...transform, data: '' },
       inResponse: fits,
       entries: [...own, ...enqueue(transform.otherPartitions)],
       events: transform.events + transform.otherEvents,
@@ -178,7 +177,9 @@ export async function processFirehoseEvent(
       failed: count('ProcessingFailed'),
       eventsDelivered,
       eventsReingested,
-      splitRecords: transforms.filter((t) => t.kind === 'output' && t.otherPartitions.length > 0).length,
+      splitRecords: plans.filter(
+        ({ transform }) => transform.kind === 'output' && transform.otherPartitions.length > 0,
+      ).length,
       overflowRecords: plans.filter((plan) => plan.transform.kind === 'output' && !plan.inResponse).length,
       reingestedPayloads: entries.length - reingestion.failed.size,
       reingestFailedPayloads: reingestion.failed.size,
