@@ -128,5 +128,11 @@ export function createS3Client(options: AwsClientOptions = {}): S3Client {
 /** An SQS client honouring `--endpoint` and `AWS_ENDPOINT_URL(_SQS)`. */
 export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
   const env: AwsClientEnvironment = process.env;
-  return new SQSClient(commonConfig(options, customSqsEndpoint(env, options.endpoint)));
+  const customEndpoint = customSqsEndpoint(env, options.endpoint);
+  return new SQSClient({
+    ...commonConfig(options, customEndpoint),
+    // The SDK sends to the host a queue URL names unless an endpoint is set in the client's own
+    // configuration; an emulator's queue URLs (fauxqs: `sqs.<region>.localhost`) need not resolve.
+    ...(customEndpoint !== undefined && { useQueueUrlAsEndpoint: false }),
+  });
 }

@@ -1,5 +1,5 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { ListQueuesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createS3Client, createSqsClient, s3ForcePathStyle } from '../../lambdas/shared/aws-clients';
 import { FAUXQS_CREDENTIALS, useFauxqs } from '../support/fauxqs';
 
@@ -74,6 +74,22 @@ describe('client factories against fauxqs', () => {
 
     // Assess
     expect(queues.QueueUrls).toContain(queueUrl);
+  });
+
+  it('sends to a queue URL whose host is not the endpoint from AWS_ENDPOINT_URL', async () => {
+    // Prepare: fauxqs names its queues http://sqs.<region>.localhost:<port>/..., which need not resolve.
+    for (const name of ENDPOINT_VARIABLES) delete process.env[name];
+    process.env.AWS_ENDPOINT_URL = fauxqs.endpoint;
+    const { queueUrl } = await fauxqs.createQueueWithDlq();
+    const sqs = createSqsClient({ credentials: FAUXQS_CREDENTIALS });
+
+    // Act
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'continuation' }));
+    sqs.destroy();
+
+    // Assess
+    expect(new URL(queueUrl).origin).not.toBe(new URL(fauxqs.endpoint).origin);
+    expect((await fauxqs.drainQueue(queueUrl)).map((message) => message.Body)).toEqual(['continuation']);
   });
 
   it('lets an explicit endpoint win over the environment', async () => {
