@@ -204,18 +204,14 @@ async function main(): Promise<void> {
 
   const scaling: ScalingRow[] = [];
   if (scalingRuns > 0) {
-    const objects: readonly (readonly [objectMB: number, input: BenchInput | undefined])[] = [
+    type ScaledObject = readonly [objectMB: number, input: BenchInput | undefined];
+    const largeName = `alb-1gb-from-${Math.round(sizeBytes / MB)}mb.log.gz`;
+    const objects: ScaledObject[] = [
       [50, await inputOf(50 * MB)],
       [Math.round(sizeBytes / MB), undefined], // the main runs
-      [
-        1000,
-        repeatedGzip(
-          input,
-          Math.round(1e9 / sizeBytes),
-          `alb-1gb-from-${Math.round(sizeBytes / MB)}mb.log.gz`,
-        ),
-      ],
-    ].sort((a, b) => a[0] - b[0]);
+      [1000, repeatedGzip(input, Math.round(1e9 / sizeBytes), largeName)],
+    ];
+    objects.sort((a, b) => a[0] - b[0]);
     for (const loaded of cases.filter((entry) => entry.benchCase.scales === true)) {
       for (const [objectMB, scaledInput] of objects) {
         const scaledRuns =
