@@ -21,6 +21,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: () => import('./cli/backfill'),
   },
   ship: { summary: 'store local log lines in S3 the way NXLog does', load: () => import('./cli/ship') },
+  demo: { summary: 'run the whole pipeline locally on bundled samples', load: () => import('./cli/demo') },
   'firehose-process': {
     summary: 'run the Firehose processor on a saved event',
     load: () => import('./cli/firehose-process'),

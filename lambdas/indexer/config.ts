@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { type LogSource, LogSourcesSchema } from '../core/log-sources';
+import { fileEndpointDirectory } from '../shared/file-bulk-sink';
 
 const booleanText = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -20,7 +21,14 @@ const jsonText = z.string().transform((text, context) => {
 
 const EnvSchema = z
   .object({
-    OPENSEARCH_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    // `file:DIR` writes the bulk bodies to files instead (the demo); the auth settings are then ignored.
+    OPENSEARCH_ENDPOINT: z.union(
+      [
+        z.url({ protocol: /^https?$/ }),
+        z.string().refine((text) => fileEndpointDirectory(text) !== undefined),
+      ],
+      { error: 'must be an http(s) URL, or file:DIR to write the bulk bodies to files' },
+    ),
     OPENSEARCH_AUTH: z.enum(['sigv4', 'basic', 'none']).default('sigv4'),
     OPENSEARCH_USERNAME: z.string().min(1).optional(),
     OPENSEARCH_PASSWORD: z.string().min(1).optional(),
@@ -52,10 +60,16 @@ const EnvSchema = z
      */
     INVOCATION_MAX_CHARS: z.coerce.number().int().min(1).optional(),
   })
-  .refine((env) => env.OPENSEARCH_AUTH !== 'basic' || (env.OPENSEARCH_USERNAME && env.OPENSEARCH_PASSWORD), {
-    message: 'OPENSEARCH_AUTH=basic needs OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD',
-    path: ['OPENSEARCH_AUTH'],
-  });
+  .refine(
+    (env) =>
+      env.OPENSEARCH_AUTH !== 'basic' ||
+      env.OPENSEARCH_ENDPOINT.startsWith('file:') ||
+      (env.OPENSEARCH_USERNAME && env.OPENSEARCH_PASSWORD),
+    {
+      message: 'OPENSEARCH_AUTH=basic needs OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD',
+      path: ['OPENSEARCH_AUTH'],
+    },
+  );
 
 /** The indexer's validated configuration. */
 export interface IndexerConfig {
@@ -66,6 +80,8 @@ export interface IndexerConfig {
     readonly password?: string;
     readonly region: string;
   };
+  /** Set by a `file:` `OPENSEARCH_ENDPOINT`: the bulk bodies go to files here, not to a cluster. */
+  readonly bulkFileDirectory?: string;
   readonly indexPrefix: string;
   readonly logSources: readonly LogSource[];
   readonly quarantine: { readonly bucket: string; readonly prefix: string };
@@ -105,6 +121,9 @@ export function loadIndexerConfig(env: NodeJS.ProcessEnv): IndexerConfig {
       ...(e.OPENSEARCH_PASSWORD !== undefined && { password: e.OPENSEARCH_PASSWORD }),
       region: e.AWS_REGION,
     },
+    ...(e.OPENSEARCH_ENDPOINT.startsWith('file:') && {
+      bulkFileDirectory: fileEndpointDirectory(e.OPENSEARCH_ENDPOINT),
+    }),
     indexPrefix: e.INDEX_PREFIX,
     logSources: e.LOG_SOURCES,
     quarantine: { bucket: e.QUARANTINE_BUCKET, prefix: e.QUARANTINE_PREFIX },

@@ -14,6 +14,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createS3Client, createSqsClient } from '../shared/aws-clients';
+import { FileBulkSink } from '../shared/file-bulk-sink';
 import { OpenSearchBulkSink } from '../shared/opensearch/bulk-sink';
 import { createOpenSearchClient } from '../shared/opensearch/client';
 import { installIndexTemplates } from '../shared/opensearch/install-templates';
@@ -34,13 +35,28 @@ const metrics = createMetrics(SERVICE_NAME);
 const processor = new BatchProcessor(EventType.SQS);
 const s3 = createS3Client();
 const sqs = createSqsClient();
-const openSearch = createOpenSearchClient(config.opensearch);
-const sink = new OpenSearchBulkSink(openSearch);
+const { sink, installTemplates } = bulkTarget();
 let templatesInstalled: Promise<unknown> | undefined;
+
+/**
+ * Where the documents go: the cluster, or with a `file:` `OPENSEARCH_ENDPOINT` (the demo) bulk
+ * body files and index template files in that directory.
+ */
+function bulkTarget() {
+  if (config.bulkFileDirectory !== undefined) {
+    const files = new FileBulkSink(config.bulkFileDirectory);
+    return { sink: files, installTemplates: () => files.writeIndexTemplates({ prefix: config.indexPrefix }) };
+  }
+  const openSearch = createOpenSearchClient(config.opensearch);
+  return {
+    sink: new OpenSearchBulkSink(openSearch),
+    installTemplates: () => installIndexTemplates(openSearch, { prefix: config.indexPrefix }),
+  };
+}
 
 /** Installs the index templates once per cold start; a failure is retried by the next invocation. */
 function ensureTemplates(): Promise<unknown> {
-  templatesInstalled ??= installIndexTemplates(openSearch, { prefix: config.indexPrefix }).then(
+  templatesInstalled ??= installTemplates().then(
     (result) => logger.info('index templates ready', { ...result }),
     (error: unknown) => {
       templatesInstalled = undefined;
