@@ -24,7 +24,7 @@ import { gzipSync } from 'node:zlib';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { buildSync } from 'esbuild';
 import type { OutputFormat } from '../lambdas/firehose-processor/config';
-import { processFirehoseEvent } from '../lambdas/firehose-processor/process-event';
+import { MAX_RESPONSE_BYTES, processFirehoseEvent } from '../lambdas/firehose-processor/process-event';
 import { randomGenerator } from './alb-log-generator';
 
 const BLUEPRINT_DIR = '/work/shared/baselines';
@@ -168,6 +168,7 @@ function bundledWorker(): string {
     target: 'node20',
     format: 'cjs',
     outfile,
+    external: ['esbuild'],
   });
   return outfile;
 }
@@ -188,9 +189,29 @@ function median(values: readonly number[]): number {
 // ---------------------------------------------------------------------------------------------
 // How much of a batch of each processor buffer size would have to be re-ingested.
 
-async function overflowAt(bufferMb: number, format: OutputFormat): Promise<string> {
-  // Firehose buffers the records' bytes (gzip'd payloads) and sends them base64'd.
+/** A batch of `bufferMb` as Firehose sends it: it buffers the records' (gzip'd) bytes, then base64s them. */
+function bufferedEvent(bufferMb: number): { event: FirehoseTransformationEvent; bufferedBytes: number } {
   const event = buildEvent((bufferMb * 1_000_000 * 4) / 3, 7);
+  const bufferedBytes = event.records.reduce(
+    (sum, record) => sum + Buffer.from(record.data, 'base64').length,
+    0,
+  );
+  return { event, bufferedBytes };
+}
+
+/** Response bytes per buffered (gzip'd) byte: how much the data grows from Firehose's buffer to the response. */
+async function expansion(format: OutputFormat): Promise<number> {
+  const { event, bufferedBytes } = bufferedEvent(1);
+  const config = { outputFormat: format, partitionKeys: PARTITION_KEYS };
+  const { counts } = await processFirehoseEvent(event, {
+    config,
+    maxResponseBytes: Number.POSITIVE_INFINITY,
+  });
+  return counts.responseBytes / bufferedBytes;
+}
+
+async function overflowAt(bufferMb: number, format: OutputFormat): Promise<string> {
+  const { event } = bufferedEvent(bufferMb);
   const config = { outputFormat: format, partitionKeys: PARTITION_KEYS };
   const { counts } = await processFirehoseEvent(event, {
     config,
@@ -204,7 +225,10 @@ async function main(): Promise<void> {
   const blueprintCheck = spawnSync('python3', ['-c', 'import boto3'], { encoding: 'utf8' });
   if (blueprintCheck.status !== 0)
     throw new Error('the blueprint needs boto3: apt-get install -y python3-boto3 (Debian package)');
-  console.log(`Firehose processor vs AWS blueprint; median of ${runs} fresh processes each`);
+  console.log(
+    `Firehose processor vs AWS blueprint (python3 + boto3 from the Debian package python3-boto3); ` +
+      `median of ${runs} fresh processes each; MB/s of event JSON; (Nx) = blueprint time / this time`,
+  );
   mkdirSync(DATA_DIR, { recursive: true });
   const worker = bundledWorker();
   for (const sizeMb of EVENT_SIZES_MB) {
@@ -238,6 +262,13 @@ async function main(): Promise<void> {
           `(${(result.outputBytes / inputBytes).toFixed(2)}x input)`,
       );
     }
+  }
+  for (const format of ['raw', 'json'] as const) {
+    const growth = await expansion(format);
+    console.log(
+      `${format}: the response is ${growth.toFixed(1)}x the buffered (gzip'd) bytes on this data, so a processor ` +
+        `buffer up to ${(MAX_RESPONSE_BYTES / growth / 1e6).toFixed(2)} MB needs no re-ingestion`,
+    );
   }
   for (const bufferMb of [0.2, 0.5, 1, 3]) {
     console.log(

@@ -384,6 +384,35 @@ describe('processFirehoseEvent: response size', () => {
     );
   });
 
+  it('re-ingests both partitions of a split record that does not fit, one payload each', async () => {
+    // Prepare: the first record fills the response; the second spans two hours.
+    const filler = bulkyRecord(6, 1000);
+    const [thisHour, nextHour] = ['a', 'b'].map((letter) => letter.repeat(3000));
+    const split = firehoseRecord(
+      gzippedJson(dataMessage([logEvent(T0, thisHour ?? ''), logEvent(T0 + HOUR, nextHour ?? '')])),
+    );
+    const stream = new FakeStream();
+    // Room for the filler's output (and the processor's margin), not for the split record's 4 kB.
+    const fillerAlone = await process(firehoseEvent([filler]), new FakeStream());
+    const maxResponseBytes = fillerAlone.counts.responseBytes + 1_000;
+
+    // Act
+    const { response, counts } = await process(firehoseEvent([filler, split]), stream, { maxResponseBytes });
+
+    // Assess
+    expect(response.records.map((record) => record.result)).toEqual(['Ok', 'Dropped']);
+    const payloads = stream.accepted.map((entry) =>
+      reingestedPayload(entry.data).logEvents.map((e) => e.message),
+    );
+    expect(payloads).toEqual([[thisHour], [nextHour]]);
+    expect(counts).toMatchObject({
+      overflowRecords: 1,
+      splitRecords: 1,
+      eventsDelivered: 6,
+      eventsReingested: 2,
+    });
+  });
+
   it('re-ingests an output too large for any response in smaller payloads, losing no event', async () => {
     // Prepare: a 60 kB output against a 20 kB response limit.
     const record = bulkyRecord(60, 1000);
