@@ -659,7 +659,7 @@ export class LogObjectReader {
     }
     const items: ReadItem[] = [];
     framer.end(items, failure);
-    yield { items, next: position() };
+    if (items.length > 0) yield { items, next: position() };
   }
 
   /** The next decompressed chunk; a decompression failure is kept in `replayFailure`. */
