@@ -115,13 +115,14 @@ export interface TimeBucket {
 const HOUR_MILLIS = 3_600_000;
 const DAY_MILLIS = 24 * HOUR_MILLIS;
 
-/** The first and last instants `Date` (and therefore ISO-8601 output) can represent. */
-const MIN_TIME = -8.64e15;
-const MAX_TIME = 8.64e15;
+/** The first instant `Date` (and therefore ISO-8601 output) can represent, epoch milliseconds. */
+export const MIN_EVENT_TIME = -8.64e15;
+/** The last instant `Date` can represent, epoch milliseconds. */
+export const MAX_EVENT_TIME = 8.64e15;
 
 /** True when `millis` is an epoch-millisecond time a `Date` (and so a partition) can represent. */
 export function isPartitionableTime(millis: number): boolean {
-  return Number.isFinite(millis) && millis >= MIN_TIME && millis <= MAX_TIME;
+  return Number.isFinite(millis) && millis >= MIN_EVENT_TIME && millis <= MAX_EVENT_TIME;
 }
 
 /**
@@ -160,7 +161,7 @@ export class TimePartitioner {
     let end: number;
     switch (this.finest) {
       case undefined:
-        return { start: MIN_TIME, end: MAX_TIME + 1, keys: {} };
+        return { start: MIN_EVENT_TIME, end: MAX_EVENT_TIME + 1, keys: {} };
       case 'hour':
         start = Math.floor(millis / HOUR_MILLIS) * HOUR_MILLIS;
         end = start + HOUR_MILLIS;

@@ -7,7 +7,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { isJsonObject } from '../core/json';
-import { isPartitionableTime } from './partition-keys';
+import { isPartitionableTime, MAX_EVENT_TIME, MIN_EVENT_TIME } from './partition-keys';
 
 /** One log event of a CloudWatch Logs subscription payload, as CloudWatch Logs sends it. */
 export interface CloudWatchLogEvent {
@@ -131,8 +131,18 @@ function classifyPayload(payload: unknown): ParsedCloudWatchPayload {
     return { kind: 'invalid', reason: 'DATA_MESSAGE without a string logGroup and logStream' };
   if (!Array.isArray(logEvents)) return { kind: 'invalid', reason: 'DATA_MESSAGE without a logEvents array' };
   for (let index = 0; index < logEvents.length; index++) {
-    const problem = eventProblem(logEvents[index]);
-    if (problem !== undefined) return { kind: 'invalid', reason: `logEvents[${index}] ${problem}` };
+    // One expression per event, no call, for the common case; the reason is worked out only when
+    // the event is wrong.
+    const event = logEvents[index];
+    if (
+      typeof event?.message === 'string' &&
+      typeof event.id === 'string' &&
+      typeof event.timestamp === 'number' &&
+      event.timestamp >= MIN_EVENT_TIME &&
+      event.timestamp <= MAX_EVENT_TIME
+    )
+      continue;
+    return { kind: 'invalid', reason: `logEvents[${index}] ${eventProblem(event)}` };
   }
   return {
     kind: 'cloudwatch-data',
@@ -149,14 +159,15 @@ function classifyPayload(payload: unknown): ParsedCloudWatchPayload {
   };
 }
 
-function eventProblem(event: unknown): string | undefined {
+/** What is wrong with an event that failed the check above. */
+function eventProblem(event: unknown): string {
   if (!isJsonObject(event)) return 'is not an object';
   if (typeof event.message !== 'string') return 'has no string message';
   if (typeof event.id !== 'string') return 'has no string id';
   const timestamp = event.timestamp;
   if (typeof timestamp !== 'number' || !isPartitionableTime(timestamp))
     return 'has no valid epoch-millisecond timestamp';
-  return undefined;
+  return 'is not a log event';
 }
 
 function messageOf(error: unknown): string {

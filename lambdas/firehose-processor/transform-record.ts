@@ -115,7 +115,7 @@ export class RecordTransformer {
   private transformCloudWatch(record: FirehoseInputRecord, payload: CloudWatchLogsData): RecordTransform {
     const events = payload.logEvents;
     if (events.length === 0) return { kind: 'drop', reason: NO_EVENTS_REASON };
-    const groups = this.groupBy(events, (event) => event.timestamp, sameSource);
+    const groups = this.oneBucket(events) ?? this.groupBy(events, (event) => event.timestamp, sameSource);
     const logGroup = safePartitionValue(payload.logGroup);
     const logStream = safePartitionValue(payload.logStream);
     const toPayloads = (items: readonly CloudWatchLogEvent[], chunks = 1) =>
@@ -127,6 +127,17 @@ export class RecordTransformer {
       toPayloads,
       reingestOutputOf(record, groups, toPayloads),
     );
+  }
+
+  /**
+   * The common case, checked without a call per event (a batch's first events run before the JIT
+   * has compiled anything): every event in the first event's bucket.
+   */
+  private oneBucket(events: readonly CloudWatchLogEvent[]): Group<CloudWatchLogEvent>[] | undefined {
+    const bucket = this.partitioner.bucketOf(firstOf(events).timestamp);
+    const { start, end } = bucket;
+    for (const event of events) if (event.timestamp < start || event.timestamp >= end) return undefined;
+    return [{ bucket, items: events as CloudWatchLogEvent[] }];
   }
 
   private transformDirect(record: FirehoseInputRecord, text: string): RecordTransform {
