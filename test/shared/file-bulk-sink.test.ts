@@ -16,17 +16,13 @@ function document(index: string, id: string, message: string, recordNumber = 1):
   return { index, id, source: JSON.stringify({ message }), recordNumber, raw: message };
 }
 
-/** Cuts documents into bodies of at most `perBody` documents, as the indexer does. */
-function bodiesOf(documents: readonly BulkDocument[], perBody: number): BulkBody[] {
-  const batcher = new BulkBatcher({ maxDocuments: perBody });
-  const bodies: BulkBody[] = [];
-  for (const next of documents) {
-    const completed = batcher.add(next);
-    if (completed?.kind === 'body') bodies.push(completed);
-  }
-  const last = batcher.flush();
-  if (last !== undefined) bodies.push(last);
-  return bodies;
+/** One bulk body of `documents`, built by the core's batcher as the indexer builds it. */
+function bodyOf(...documents: readonly BulkDocument[]): BulkBody {
+  const batcher = new BulkBatcher();
+  for (const next of documents) batcher.add(next);
+  const body = batcher.flush();
+  if (body === undefined) throw new Error('no documents');
+  return body;
 }
 
 const options = () => ({ deadline: Date.now() + 60_000, quarantine: new InMemoryQuarantine() });
@@ -44,12 +40,13 @@ describe('FileBulkSink', () => {
 
   it('writes each body, byte for byte, to a file named after its first document, and counts every document indexed', async () => {
     // Prepare
-    const documents = [
-      document('logs-alb-2024.03.01', 'abc-1', 'first'),
-      document('logs-alb-2024.03.01', 'abc-2', 'second'),
-      document('logs-waf-2024.03.02', 'def-1', 'ünïcödé'),
+    const bodies = [
+      bodyOf(
+        document('logs-alb-2024.03.01', 'abc-1', 'first'),
+        document('logs-alb-2024.03.01', 'abc-2', 'second', 2),
+      ),
+      bodyOf(document('logs-waf-2024.03.02', 'def-1', 'ünïcödé')),
     ];
-    const bodies = bodiesOf(documents, 2);
     const sink = new FileBulkSink(path.join(directory, 'bulk'));
 
     // Act
@@ -69,7 +66,7 @@ describe('FileBulkSink', () => {
 
   it('overwrites on a replay instead of appending, so the same input leaves the same files', async () => {
     // Prepare
-    const bodies = bodiesOf([document('logs-json-2024.03.01', 'id-1', 'once')], 10);
+    const bodies = [bodyOf(document('logs-json-2024.03.01', 'id-1', 'once'))];
     const sink = new FileBulkSink(directory);
     await sink.bulkIndex(bodies, options());
     const [name] = await readdir(directory);
@@ -85,11 +82,11 @@ describe('FileBulkSink', () => {
 
   it('takes bodies from an async iterable, as the indexer produces them', async () => {
     // Prepare
-    const bodies = bodiesOf(
-      Array.from({ length: 5 }, (_, index) =>
-        document('logs-json-2024.03.01', `n-${index + 1}`, `m${index}`),
+    const bodies = [1, 3, 5].map((first) =>
+      bodyOf(
+        document('logs-json-2024.03.01', `n-${first}`, 'a'),
+        document('logs-json-2024.03.01', `n-${first + 1}`, 'b'),
       ),
-      2,
     );
     const pulled: number[] = [];
     async function* produce() {
@@ -104,13 +101,13 @@ describe('FileBulkSink', () => {
 
     // Assess
     expect(pulled).toEqual([0, 1, 2]);
-    expect(result.indexed).toBe(5);
+    expect(result.indexed).toBe(6);
     expect((await readdir(directory)).length).toBe(3);
   });
 
   it('hashes a first id that is not safe in a file name, and never writes outside the directory', async () => {
     // Prepare
-    const unsafe = bodiesOf([document('logs-cloudtrail-2024.03.01', '../../escape/id', 'x')], 1);
+    const unsafe = [bodyOf(document('logs-cloudtrail-2024.03.01', '../../escape/id', 'x'))];
     const sink = new FileBulkSink(path.join(directory, 'bulk'));
 
     // Act
@@ -130,7 +127,7 @@ describe('FileBulkSink', () => {
     const sink = new FileBulkSink(path.join(blocker, 'bulk'));
 
     // Act
-    const attempt = sink.bulkIndex(bodiesOf([document('logs-json-2024.03.01', 'a', 'b')], 1), options());
+    const attempt = sink.bulkIndex([bodyOf(document('logs-json-2024.03.01', 'a', 'b'))], options());
 
     // Assess
     await expect(attempt).rejects.toThrow(/ENOTDIR|EEXIST/);

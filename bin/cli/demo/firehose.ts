@@ -161,36 +161,29 @@ interface BatchEntry {
   readonly arrival: number;
 }
 
-/** A CloudWatch Logs subscription's first message, which the processor drops. */
-const CONTROL_MESSAGE = {
-  messageType: 'CONTROL_MESSAGE',
-  owner: 'CloudwatchLogs',
-  logGroup: '',
-  logStream: '',
-  subscriptionFilters: [],
-  logEvents: [
-    { id: '', timestamp: 0, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.' },
-  ],
-};
-
 /**
- * Runs the payloads (and a control message) through the processor, then every round of
- * re-ingested records, and writes each batch's `Ok` output under its partition's prefix.
+ * Runs the payloads through the processor, then every round of re-ingested records, and writes
+ * each batch's `Ok` output under its partition's prefix.
  *
- * @throws Error when a payload is not a CloudWatch Logs `DATA_MESSAGE`, when an `Ok` record lacks a
+ * @throws Error when a payload is not a CloudWatch Logs message, when an `Ok` record lacks a
  * partition key of the prefix, or when records keep coming back after {@link MAX_ROUNDS} rounds.
  */
 export async function runFirehoseDemo(options: FirehoseDemoOptions): Promise<FirehoseDemoReport> {
-  let arrival = 0;
-  const firstBatch = options.payloads.map((json): BatchEntry => {
+  const payloads = options.payloads.map((json) => {
     const parsed = parseCloudWatchPayload(json);
-    if (parsed.kind !== 'cloudwatch-data')
-      throw new Error(`a CloudWatch Logs sample is not a DATA_MESSAGE: ${parsed.kind}`);
-    const lastEvent = Math.max(...parsed.payload.logEvents.map((event) => event.timestamp));
-    arrival = Math.max(arrival, lastEvent + DELIVERY_DELAY_MS);
-    return { data: gzipSync(json), arrival: lastEvent + DELIVERY_DELAY_MS };
+    if (parsed.kind === 'invalid') throw new Error(`a CloudWatch Logs sample is invalid: ${parsed.reason}`);
+    const times =
+      parsed.kind === 'cloudwatch-data' ? parsed.payload.logEvents.map((event) => event.timestamp) : [];
+    return { json, lastEvent: times.length === 0 ? undefined : Math.max(...times) };
   });
-  firstBatch.unshift({ data: gzipSync(JSON.stringify(CONTROL_MESSAGE)), arrival });
+  let arrival = Math.max(0, ...payloads.map((payload) => payload.lastEvent ?? 0)) + DELIVERY_DELAY_MS;
+  // A control message has no events of its own: it arrives with the batch.
+  const firstBatch = payloads.map(
+    ({ json, lastEvent }): BatchEntry => ({
+      data: gzipSync(json),
+      arrival: lastEvent === undefined ? arrival : lastEvent + DELIVERY_DELAY_MS,
+    }),
+  );
 
   const partitions = new Map<string, { files: number; records: number; events: number }>();
   const counts = { batches: 0, records: 0, ok: 0, dropped: 0, failed: 0, reingested: 0 };
