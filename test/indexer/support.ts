@@ -19,6 +19,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Client } from '@opensearch-project/opensearch';
 import type { SQSEvent } from 'aws-lambda';
 import {
   type DrainReport,
@@ -27,9 +28,11 @@ import {
   type SqsBatchHandler,
   toRecord,
 } from '../../bin/cli/sqs-event-source';
+import { createOpenSearchClient } from '../../lambdas/shared/opensearch/client';
 import type { QuarantineRecord } from '../../lambdas/shared/quarantine';
 import { notificationBody } from '../../lambdas/shared/s3-notifications';
-import type { FauxqsHarness, QueueWithDlq } from '../support/fauxqs';
+import { type FauxqsHarness, type QueueWithDlq, startFauxqs } from '../support/fauxqs';
+import type { RecordedRequest } from '../support/opensearch-server';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const REGION = 'us-east-1';
@@ -360,6 +363,60 @@ export async function drainIndexer(
   return { ...report, reports, failed: reports.flatMap((entry) => entry.failedMessageIds), bodies };
 }
 
+/** Everything the handler needs, in processes of their own, and the handler loaded. */
+export interface IndexerRig {
+  readonly fauxqs: FauxqsHarness;
+  readonly opensearch: OpenSearchProcess;
+  readonly logBucket: string;
+  readonly queue: QueueWithDlq;
+  readonly handler: SqsBatchHandler;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts fauxqs and an OpenSearch test server without `_source` storage, creates the log and
+ * quarantine buckets and the indexer queue (a visibility timeout longer than any invocation),
+ * and loads the handler: for load tests and the bench.
+ */
+export async function startIndexerRig(options: {
+  readonly indexPrefix: string;
+  readonly extra?: Readonly<Record<string, string>>;
+  /** Node.js options of the OpenSearch process (`--cpu-prof` to profile it). */
+  readonly openSearchNodeArguments?: readonly string[];
+}): Promise<IndexerRig> {
+  const [fauxqs, opensearch] = await Promise.all([
+    startFauxqs(),
+    startOpenSearchProcess({
+      ...(options.openSearchNodeArguments !== undefined && {
+        nodeArguments: options.openSearchNodeArguments,
+      }),
+    }),
+  ]);
+  const [logBucket, quarantineBucket, queue] = await Promise.all([
+    fauxqs.createBucket(),
+    fauxqs.createBucket(),
+    fauxqs.createQueueWithDlq(undefined, { maxReceiveCount: 2, visibilityTimeout: 900 }),
+  ]);
+  const handler = await loadIndexerHandler({
+    fauxqs,
+    opensearch: { url: opensearch.url },
+    indexPrefix: options.indexPrefix,
+    quarantineBucket,
+    queue,
+    ...(options.extra !== undefined && { extra: options.extra }),
+  });
+  return {
+    fauxqs,
+    opensearch,
+    logBucket,
+    queue,
+    handler,
+    stop: async () => {
+      await Promise.all([fauxqs.stop(), opensearch.stop()]);
+    },
+  };
+}
+
 /** The peak resident set size of this process while sampling. */
 export class RssSampler {
   private peak = process.memoryUsage().rss;
@@ -382,17 +439,25 @@ export class RssSampler {
 /** An OpenSearch test server in its own process, so its memory and CPU are not the indexer's. */
 export interface OpenSearchProcess {
   readonly url: string;
+  readonly client: Client;
+  /** The bulk requests it has received (`GET /_test/requests`). */
+  bulkRequests(): Promise<RecordedRequest[]>;
+  /** Documents in the indices matching `pattern`, after a refresh. */
+  count(pattern: string): Promise<number>;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the project's OpenSearch test server in a child process (`opensearch-process.ts`),
- * without `_source` storage (a load test's documents would not fit in memory otherwise).
+ * Starts the project's OpenSearch test server in a child process (`opensearch-process.ts`) that
+ * only counts documents: a load test's millions would not fit in memory otherwise, and mapping
+ * them would make the server, not the indexer, the bottleneck.
  */
-export async function startOpenSearchProcess(): Promise<OpenSearchProcess> {
+export async function startOpenSearchProcess(
+  options: { readonly nodeArguments?: readonly string[] } = {},
+): Promise<OpenSearchProcess> {
   const child: ChildProcessByStdio<Writable, Readable, null> = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'opensearch-process.ts')],
+    [...(options.nodeArguments ?? []), '--import', 'tsx', path.join(__dirname, 'opensearch-process.ts')],
     { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const url = await new Promise<string>((resolve, reject) => {
@@ -413,15 +478,27 @@ export async function startOpenSearchProcess(): Promise<OpenSearchProcess> {
       reject(new Error(`the OpenSearch test server exited early (${code})`));
     });
   });
+  const client = createOpenSearchClient({ endpoint: url, auth: 'none' });
   let stopped: Promise<void> | undefined;
   return {
     url,
+    client,
+    async bulkRequests() {
+      const response = await client.transport.request({ method: 'GET', path: '/_test/requests' });
+      return (response.body as RecordedRequest[]).filter((request) => request.path.endsWith('/_bulk'));
+    },
+    async count(pattern) {
+      await client.indices.refresh({ index: pattern });
+      return Number((await client.count({ index: pattern })).body.count);
+    },
     stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+      stopped ??= (async () => {
+        await client.close();
+        if (child.exitCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.stdin.end();
-      });
+        await exited;
+      })();
       return stopped;
     },
   };

@@ -99,6 +99,53 @@ describe('bulk', () => {
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: { type: 'illegal_argument_exception' }, status: 400 });
   });
+
+  it('keeps ids and counts without sources (storeSources: false), and skips mapping (mapDocuments: false)', async () => {
+    // Prepare: the second document's `n` conflicts with the first's.
+    const body = ndjson([
+      { create: { _index: 'lean-1', _id: 'a' } },
+      { n: 1 },
+      { create: { _index: 'lean-1', _id: 'b' } },
+      { n: 'not a number' },
+      { create: { _index: 'lean-1', _id: 'a' } },
+      { n: 1 },
+    ]);
+    const lean = await OpenSearchTestServer.start({ storeSources: false });
+    const counting = await OpenSearchTestServer.start({ storeSources: false, mapDocuments: false });
+    const send = async (target: OpenSearchTestServer) => {
+      const response = await fetch(`${target.url}/_bulk?refresh=true`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-ndjson' },
+      });
+      const document = await fetch(`${target.url}/lean-1/_doc/a`);
+      const count = await fetch(`${target.url}/lean-1/_count`);
+      return {
+        statuses: itemsOf({ status: response.status, body: await response.json() }).map(
+          (item) => item.status,
+        ),
+        document: (await document.json()) as { _source?: unknown },
+        count: ((await count.json()) as { count: number }).count,
+      };
+    };
+
+    // Act
+    const leanResult = await send(lean);
+    const countingResult = await send(counting);
+    await Promise.all([lean.stop(), counting.stop()]);
+
+    // Assess
+    expect(leanResult).toEqual({
+      statuses: [201, 400, 409],
+      document: expect.objectContaining({ _source: {} }),
+      count: 1,
+    });
+    expect(countingResult).toEqual({
+      statuses: [201, 201, 409],
+      document: expect.objectContaining({ _source: {} }),
+      count: 2,
+    });
+  });
 });
 
 describe('mappings', () => {

@@ -60,6 +60,12 @@ export interface OpenSearchTestServerOptions {
    * documents fit in memory; searches then return an empty `_source`. @default true
    */
   readonly storeSources?: boolean;
+  /**
+   * Parse and map each created document. `false` only counts them (ids, versions, sizes; no
+   * `_source`, no mapping conflicts): for load tests, where mapping costs the server more CPU
+   * than the indexer spends producing the documents. @default true
+   */
+  readonly mapDocuments?: boolean;
 }
 
 /** Faults to inject; each call to {@link OpenSearchTestServer.injectFaults} replaces the named ones. */
@@ -149,6 +155,7 @@ export class OpenSearchTestServer {
       supportsFlatObject: versionAtLeast(options.version, FLAT_OBJECT_SINCE),
       refreshIntervalMs: options.refreshIntervalMs,
       storeSources: options.storeSources,
+      mapDocuments: options.mapDocuments,
     });
   }
 
@@ -162,6 +169,7 @@ export class OpenSearchTestServer {
       recordBodies: options.recordBodies ?? false,
       nodes: options.nodes ?? 1,
       storeSources: options.storeSources ?? true,
+      mapDocuments: options.mapDocuments ?? true,
     });
     server.on('request', (request, response) => void instance.handle(request, response));
     await new Promise<void>((resolve, reject) => {

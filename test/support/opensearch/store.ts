@@ -141,6 +141,8 @@ export class ClusterStore {
       readonly refreshIntervalMs: number;
       /** False: documents keep an empty source (see `OpenSearchTestServerOptions.storeSources`). @default true */
       readonly storeSources?: boolean;
+      /** False: created documents are neither parsed nor mapped (see `OpenSearchTestServerOptions.mapDocuments`). @default true */
+      readonly mapDocuments?: boolean;
     },
   ) {}
 
@@ -341,6 +343,9 @@ export class ClusterStore {
         ),
       );
     }
+    if (this.options.mapDocuments === false && action !== 'update') {
+      return this.writeDocument(index, operation, existing, NO_SOURCE, operation.sourceText?.length ?? 0);
+    }
     const parsed = parseSource(operation.sourceText ?? '');
     if (!parsed.ok) return this.itemError(operation, 400, parsed.error);
     let source = parsed.value;
@@ -361,11 +366,21 @@ export class ClusterStore {
     );
     if (!outcome.ok) return this.itemError(operation, 400, outcome.error);
     index.fieldCount += outcome.addedFields;
+    const stored = this.options.storeSources === false ? NO_SOURCE : source;
+    return this.writeDocument(index, operation, existing, stored, operation.sourceText?.length ?? 0);
+  }
+
+  /** Writes a document that passed its checks and returns its item result. */
+  private writeDocument(
+    index: IndexState,
+    operation: BulkOperation,
+    existing: StoredDocument | undefined,
+    source: JsonObject,
+    bytes: number,
+  ): BulkItemResult {
     const version = existing === undefined ? 1 : existing.version + 1;
     const seqNo = index.nextSeqNo++;
-    const bytes = operation.sourceText?.length ?? 0;
-    const stored = this.options.storeSources === false ? NO_SOURCE : source;
-    index.documents.set(id, { source: stored, version, seqNo, indexedAt: Date.now(), bytes });
+    index.documents.set(operation.id, { source, version, seqNo, indexedAt: Date.now(), bytes });
     return existing === undefined
       ? this.itemResult(index, operation, 201, 'created', version, seqNo)
       : this.itemResult(index, operation, 200, 'updated', version, seqNo);
