@@ -22,7 +22,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
-import { buildSync } from 'esbuild';
 import type { OutputFormat } from '../lambdas/firehose-processor/config';
 import { MAX_RESPONSE_BYTES, processFirehoseEvent } from '../lambdas/firehose-processor/process-event';
 import { randomGenerator } from './alb-log-generator';
@@ -159,8 +158,10 @@ print(json.dumps({"wallMs": wall * 1e3, "cpuMs": cpu * 1e3, "outputBytes": sum(l
 `;
 
 /** This file bundled as the Lambda is bundled, so the workers run without a TypeScript loader. */
-function bundledWorker(): string {
+async function bundledWorker(): Promise<string> {
   const outfile = path.join(DATA_DIR, 'firehose-bench.cjs');
+  // Imported here, not at the top: the bundled worker must not load esbuild.
+  const { buildSync } = await import('esbuild');
   buildSync({
     entryPoints: [__filename],
     bundle: true,
@@ -230,7 +231,7 @@ async function main(): Promise<void> {
       `median of ${runs} fresh processes each; MB/s of event JSON; (Nx) = blueprint time / this time`,
   );
   mkdirSync(DATA_DIR, { recursive: true });
-  const worker = bundledWorker();
+  const worker = await bundledWorker();
   for (const sizeMb of EVENT_SIZES_MB) {
     const file = eventFile(sizeMb);
     const inputBytes = readFileSync(file).length;
