@@ -154,7 +154,7 @@ async function runDemo(options: DemoOptions, io: CommandIo): Promise<number> {
       `  uploaded ${objects.length} sample objects and sent their S3 notifications, plus one unreadable message`,
     );
 
-    say('  the indexer handler drains the queue; it logs each failed delivery of the unreadable message:');
+    say('  the indexer handler drains the queue (its own log, warnings and errors only, goes to stderr)');
     const { handler: indexerHandler } = await import('../../lambdas/indexer/handler');
     const drain = await drainThroughHandler({
       sqs: local.sqs,
