@@ -14,11 +14,12 @@
  *
  * The processor runs as the Lambda does: bundled by esbuild, in plain Node (no TypeScript loader).
  *
- * Run with `npx tsx bench/firehose.ts [runs]` (default 7, at least 5).
+ * `npm run bench` runs it after its own cases; alone: `npx tsx bench/firehose.ts [runs]` (default 7, at
+ * least 5). Results go to `bench/results-firehose.json` and a table on stdout.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
@@ -29,6 +30,7 @@ import { randomGenerator } from './alb-log-generator';
 const BLUEPRINT_DIR = '/work/shared/baselines';
 const EVENT_SIZES_MB = [1, 6] as const;
 const DATA_DIR = path.join(tmpdir(), 'logpipe-bench-firehose');
+const RESULTS_FILE = path.join(__dirname, 'results-firehose.json');
 const PARTITION_KEYS = ['logGroup', 'logStream', 'year', 'month', 'day', 'hour'] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -211,15 +213,18 @@ async function expansion(format: OutputFormat): Promise<number> {
   return counts.responseBytes / bufferedBytes;
 }
 
-async function overflowAt(bufferMb: number, format: OutputFormat): Promise<string> {
+async function overflowAt(bufferMb: number, format: OutputFormat) {
   const { event } = bufferedEvent(bufferMb);
   const config = { outputFormat: format, partitionKeys: PARTITION_KEYS };
   const { counts } = await processFirehoseEvent(event, {
     config,
     senderFor: () => ({ send: async (entries) => entries.map(() => undefined) }),
   });
-  return `${counts.overflowRecords}/${counts.records} records re-ingested, response ${(counts.responseBytes / 1e6).toFixed(2)} MB`;
+  return { records: counts.records, reingested: counts.overflowRecords, responseBytes: counts.responseBytes };
 }
+
+/** Throughput targets, as multiples of the blueprint's. */
+const TARGETS: Readonly<Record<OutputFormat, number>> = { raw: 1.5, json: 1.0 };
 
 async function main(): Promise<void> {
   const runs = Math.max(5, Number(process.argv[2] ?? 7));
@@ -227,11 +232,12 @@ async function main(): Promise<void> {
   if (blueprintCheck.status !== 0)
     throw new Error('the blueprint needs boto3: apt-get install -y python3-boto3 (Debian package)');
   console.log(
-    `Firehose processor vs AWS blueprint (python3 + boto3 from the Debian package python3-boto3); ` +
+    `\nFirehose processor vs the AWS blueprint (python3; boto3 from the Debian package python3-boto3), ` +
       `median of ${runs} fresh processes each; MB/s of event JSON; (Nx) = blueprint time / this time`,
   );
   mkdirSync(DATA_DIR, { recursive: true });
   const worker = await bundledWorker();
+  const events = [];
   for (const sizeMb of EVENT_SIZES_MB) {
     const file = eventFile(sizeMb);
     const inputBytes = readFileSync(file).length;
@@ -241,41 +247,66 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs; run++) {
       for (const name of implementations) timings.get(name)?.push(measure(name, file, worker));
     }
-    const results = new Map(
+    const summary = Object.fromEntries(
       [...timings].map(([name, runsOf]) => [
         name,
         {
-          wall: median(runsOf.map((timing) => timing.wallMs)),
-          cpu: median(runsOf.map((timing) => timing.cpuMs)),
+          wallMs: median(runsOf.map((timing) => timing.wallMs)),
+          cpuMs: median(runsOf.map((timing) => timing.cpuMs)),
           outputBytes: runsOf[0]?.outputBytes ?? 0,
+          runs: runsOf,
         },
       ]),
     );
-    const baseline = results.get('blueprint');
+    const baseline = summary.blueprint;
     if (baseline === undefined) continue;
-    for (const [name, result] of results) {
-      const mbPerSecond = (ms: number) => (inputBytes / 1e6 / (ms / 1e3)).toFixed(1);
+    const ratios = Object.fromEntries(
+      Object.entries(summary).map(([name, result]) => [
+        name,
+        { wall: baseline.wallMs / result.wallMs, cpu: baseline.cpuMs / result.cpuMs },
+      ]),
+    );
+    for (const [name, result] of Object.entries(summary)) {
+      const ratio = ratios[name] ?? { wall: 0, cpu: 0 };
+      const target = name === 'raw' || name === 'json' ? ` (target ${TARGETS[name]}x)` : '';
       console.log(
-        `${sizeMb} MB event (${(inputBytes / 1e6).toFixed(2)} MB) ${name.padEnd(9)} ` +
-          `wall ${result.wall.toFixed(0).padStart(5)} ms = ${mbPerSecond(result.wall).padStart(5)} MB/s ` +
-          `(${(baseline.wall / result.wall).toFixed(2)}x)  cpu ${result.cpu.toFixed(0).padStart(5)} ms ` +
-          `(${(baseline.cpu / result.cpu).toFixed(2)}x)  output ${(result.outputBytes / 1e6).toFixed(1)} MB base64 ` +
-          `(${(result.outputBytes / inputBytes).toFixed(2)}x input)`,
+        `${sizeMb} MB event ${name.padEnd(9)} wall ${result.wallMs.toFixed(0).padStart(5)} ms = ` +
+          `${(inputBytes / 1e3 / result.wallMs).toFixed(1).padStart(5)} MB/s (${ratio.wall.toFixed(2)}x)  ` +
+          `cpu ${result.cpuMs.toFixed(0).padStart(5)} ms (${ratio.cpu.toFixed(2)}x)${target}  ` +
+          `output ${(result.outputBytes / 1e6).toFixed(1)} MB base64`,
       );
     }
+    events.push({ sizeMb, inputBytes, results: summary, ratios });
   }
+  const growth = { raw: await expansion('raw'), json: await expansion('json') };
   for (const format of ['raw', 'json'] as const) {
-    const growth = await expansion(format);
     console.log(
-      `${format}: the response is ${growth.toFixed(1)}x the buffered (gzip'd) bytes on this data, so a processor ` +
-        `buffer up to ${(MAX_RESPONSE_BYTES / growth / 1e6).toFixed(2)} MB needs no re-ingestion`,
+      `${format}: the response is ${growth[format].toFixed(1)}x the buffered (gzip'd) bytes on this data, so a ` +
+        `processor buffer up to ${(MAX_RESPONSE_BYTES / growth[format] / 1e6).toFixed(2)} MB needs no re-ingestion`,
     );
   }
+  const buffers = [];
   for (const bufferMb of [0.2, 0.5, 1, 3]) {
-    console.log(
-      `processor buffer ${bufferMb} MB: raw ${await overflowAt(bufferMb, 'raw')}; json ${await overflowAt(bufferMb, 'json')}`,
-    );
+    const raw = await overflowAt(bufferMb, 'raw');
+    const json = await overflowAt(bufferMb, 'json');
+    buffers.push({ bufferMb, raw, json });
+    const describe = (result: typeof raw) =>
+      `${result.reingested}/${result.records} records re-ingested, response ${(result.responseBytes / 1e6).toFixed(2)} MB`;
+    console.log(`processor buffer ${bufferMb} MB: raw ${describe(raw)}; json ${describe(json)}`);
   }
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    python: spawnSync('python3', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
+    runsPerMeasurement: runs,
+    targets: TARGETS,
+    events,
+    expansion: growth,
+    buffers,
+  };
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`results: ${path.relative(process.cwd(), RESULTS_FILE)}`);
 }
 
 if (process.argv[2] === '--worker') {

@@ -5,7 +5,8 @@
  * `bench/cases/` runs in a fresh child process several times; the median MB/s (decompressed
  * bytes, wall clock and CPU time) and peak RSS are reported with each case's ratio to the limit.
  * The cases that scale also run on a 50 MB and a 1 GB object, to show that RSS does not grow with
- * the object. Results go to `bench/results.json` and a table on stdout.
+ * the object. Results go to `bench/results.json` and a table on stdout. Then `bench/firehose.ts`
+ * compares the Firehose processor with the AWS blueprint (`--only firehose` runs it alone).
  *
  * Options: `--runs N` (default 5), `--only a,b` (case names), `--size-mb N` (default 200),
  * `--scaling-runs N` (default 1; 0 skips the 50 MB / 1 GB runs).
@@ -286,6 +287,12 @@ async function main(): Promise<void> {
     );
   }
   console.log(`results: ${path.relative(process.cwd(), RESULTS_FILE)}`);
+
+  // The Firehose processor against the AWS Python blueprint: its own events and baseline, so its own script.
+  if (values.only === undefined || values.only.split(',').includes('firehose'))
+    execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'firehose.ts'), String(runs)], {
+      stdio: 'inherit',
+    });
 }
 
 main().catch((error: unknown) => {
