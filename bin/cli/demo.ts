@@ -41,7 +41,7 @@ import {
   SAMPLE_REGION,
 } from './demo/samples';
 import { CliUsageError, type CommandIo, errorMessage, parseCommandArgs, withStopSignals } from './shared';
-import { type DrainReport, drainThroughHandler, type SqsBatchHandler } from './sqs-event-source';
+import { drainThroughHandler, type SqsBatchHandler } from './sqs-event-source';
 
 /** The usage text of `logpipe demo`. */
 export const DEMO_USAGE = `Usage: logpipe demo [--out DIR] [--keep-running]
@@ -126,7 +126,6 @@ type Destination =
 /** What the run found, for the summary and the exit code. */
 interface DemoResult {
   readonly objects: number;
-  readonly drain: DrainReport;
   readonly dlqDepth: number;
   readonly documents: IndexCounts;
   readonly quarantine: { readonly files: readonly string[]; readonly records: number };
@@ -146,6 +145,7 @@ async function runDemo(options: DemoOptions, io: CommandIo): Promise<number> {
   try {
     const queue = await createResources(local);
     const destination = configureHandlers(local, firehoseStream.endpoint, queue.queueUrl, out);
+    await checkCluster(destination);
     say(`logpipe demo: S3 and SQS emulated at ${local.endpoint}; documents go to ${describe(destination)}`);
 
     const objects = await uploadSamples(local);
@@ -187,7 +187,7 @@ async function runDemo(options: DemoOptions, io: CommandIo): Promise<number> {
       `  the Firehose processor ran on ${firehose.records - firehose.reingested} records, then on the ${firehose.reingested} it re-ingested (events of a later hour)`,
     );
 
-    const result: DemoResult = { objects: objects.length, drain, dlqDepth, documents, quarantine, firehose };
+    const result: DemoResult = { objects: objects.length, dlqDepth, documents, quarantine, firehose };
     say('');
     say(summary(result));
     say(whereToLook(out, destination, result));
@@ -318,9 +318,30 @@ async function announce(
   }
 }
 
+/** How long the cluster may take to answer `GET /` before the demo gives up on it. */
+const CLUSTER_CHECK_TIMEOUT_MS = 5_000;
+
+/**
+ * Fails fast when the cluster does not answer: the indexer would otherwise retry every message
+ * until its deadline, minutes later. The indexer's own configuration gives the connection.
+ */
+async function checkCluster(destination: Destination): Promise<void> {
+  if (destination.kind === 'files') return;
+  const client = createOpenSearchClient(loadIndexerConfig(process.env).opensearch);
+  try {
+    await client.transport.request(
+      { method: 'GET', path: '/' },
+      { requestTimeout: CLUSTER_CHECK_TIMEOUT_MS },
+    );
+  } catch (error: unknown) {
+    throw new Error(`the cluster at ${destination.url} does not answer: ${errorMessage(error)}`);
+  } finally {
+    await client.close();
+  }
+}
+
 function countDocuments(destination: Destination): Promise<IndexCounts> {
   if (destination.kind === 'files') return countBulkFileDocuments(destination.directory);
-  // The indexer's own configuration gives the connection, auth included.
   const client = createOpenSearchClient(loadIndexerConfig(process.env).opensearch);
   return countClusterDocuments(client, process.env.INDEX_PREFIX ?? DEFAULT_INDEX_PREFIX).finally(() =>
     client.close(),

@@ -1,4 +1,6 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseDemoArgs } from '../../bin/cli/demo';
@@ -271,6 +273,28 @@ describe('logpipe demo', () => {
       await target.close();
     }
   }, 60_000);
+});
+
+describe('logpipe demo with an unreachable OPENSEARCH_URL', () => {
+  it('fails at once with a clear message instead of retrying every message', async () => {
+    // Prepare: a port that was free a moment ago, so nothing listens on it.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const out = await mkdtemp(path.join(tmpdir(), 'logpipe-demo-unreachable-'));
+
+    try {
+      // Act
+      const run = await runDemo(out, { OPENSEARCH_URL: `http://127.0.0.1:${port}` });
+
+      // Assess
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr).toContain(`the cluster at http://127.0.0.1:${port} does not answer`);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('parseDemoArgs', () => {
