@@ -4,6 +4,7 @@
  * notification), and the indexer's own continuation message resumes a large object. Pure: no SDK.
  */
 import { z } from 'zod';
+import { decodeNotificationKey } from '../shared/s3-notifications';
 
 /** One object to index, and where to start in it. */
 export interface ObjectTask {
@@ -32,21 +33,6 @@ export class UnrecognisedMessageError extends Error {
 
 /** Version tag of the indexer's own continuation message. */
 export const CONTINUATION_TYPE = 'aws-log-pipeline/continuation@1';
-
-/**
- * Decodes a key as S3 writes it in event notifications: URL-encoded, with `+` for a space.
- *
- * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
- */
-export function decodeNotificationKey(encoded: string): string {
-  const spaced = encoded.replace(/\+/g, ' ');
-  try {
-    return decodeURIComponent(spaced);
-  } catch {
-    // A malformed escape cannot come from S3; keep the text rather than lose the object.
-    return spaced;
-  }
-}
 
 function stripQuotes(etag: string | undefined): string | undefined {
   return etag?.replace(/^"|"$/g, '');

@@ -2,7 +2,7 @@
  * S3 event notifications as S3 writes them, for objects that S3 never announced: `logpipe backfill`
  * and the demo send these to the indexer queue so that an old object and a live one take exactly
  * the same path. The indexer reads them with `parseMessageBody` (`lambdas/indexer/messages.ts`),
- * whose `decodeNotificationKey` undoes {@link encodeNotificationKey}.
+ * which decodes keys with {@link decodeNotificationKey}, the inverse of {@link encodeNotificationKey}.
  *
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
  */
@@ -59,6 +59,21 @@ export function encodeNotificationKey(key: string): string {
     .replace(/%20/g, '+')
     .replace(/%2F/g, '/')
     .replace(FORM_SAFE_PUNCTUATION, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * Decodes a key as S3 writes it in event notifications: URL-encoded, with `+` for a space.
+ *
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
+ */
+export function decodeNotificationKey(encoded: string): string {
+  const spaced = encoded.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    // A malformed escape cannot come from S3; keep the text rather than lose the object.
+    return spaced;
+  }
 }
 
 function partitionOf(region: string): string {

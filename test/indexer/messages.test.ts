@@ -1,10 +1,10 @@
 import {
   CONTINUATION_TYPE,
   continuationMessage,
-  decodeNotificationKey,
   parseMessageBody,
   UnrecognisedMessageError,
 } from '../../lambdas/indexer/messages';
+import { decodeNotificationKey } from '../../lambdas/shared/s3-notifications';
 
 function s3Record(
   eventName: string,

@@ -1,7 +1,8 @@
 import { S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
-import { decodeNotificationKey, parseMessageBody } from '../../lambdas/indexer/messages';
+import { parseMessageBody } from '../../lambdas/indexer/messages';
 import {
   type AnnouncedObject,
+  decodeNotificationKey,
   encodeNotificationKey,
   notificationBody,
   notificationFor,
