@@ -251,13 +251,13 @@ export class OpenSearchBulkSink {
       );
     }
     result.requests += 1;
-    // The transport sends an NDJSON string as is; the typed `bulk()` only takes arrays of objects,
-    // which it would serialise again.
+    // The transport sends NDJSON bytes or text as is; the typed `bulk()` only takes arrays of
+    // objects, which it would serialise again. The batcher's bytes spare a decode and re-encode.
     const response = await this.client.transport.request(
       {
         method: 'POST',
         path: '/_bulk',
-        bulkBody: body.body,
+        bulkBody: body.payload ?? body.body,
         querystring: this.options.refresh === undefined ? {} : { refresh: this.options.refresh },
       },
       { requestTimeout: Math.min(this.requestTimeoutMs, remaining) },
