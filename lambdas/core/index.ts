@@ -36,6 +36,7 @@ export {
 export {
   DEFAULT_READ_LIMITS,
   type FirstLine,
+  type LineBatch,
   LogObjectReader,
   openLogObject,
   type ReadItem,

@@ -8,6 +8,9 @@
  *   never contains one), then each record is decoded on its own: that is faster than decoding
  *   whole chunks, bounds records in bytes exactly, and gives every line its byte offset for free.
  *   Invalid UTF-8 becomes U+FFFD rather than an error.
+ * - Lines can also be read without decoding ({@link LogObjectReader.readLines}): the same framer
+ *   with the same limits hands out byte ranges of the decompressed chunks, for an encoder that
+ *   writes bytes straight from bytes.
  * - Problems with one record (too long, a broken JSON structure, a truncated tail) become `error`
  *   items in the stream; only a failure to read the source itself (the network) throws, because
  *   only that is worth retrying.
@@ -179,12 +182,98 @@ class RecordAccumulator {
   }
 }
 
+/**
+ * Receives the records a framer cuts, in record order. One framer serves both reading modes: the
+ * text mode decodes each record into a {@link ReadItem}, the byte mode keeps each line as a range
+ * of the decompressed bytes (see {@link LineBatch}).
+ */
+interface RecordCollector {
+  /** The number of records collected. */
+  readonly length: number;
+  /** A record that is bytes `[start, end)` of `bytes`. */
+  bytes(bytes: Buffer, start: number, end: number, recordNumber: number): void;
+  /** A record known only as text (a JSON record, trimmed). */
+  text(text: string, recordNumber: number): void;
+  error(recordNumber: number, reason: string, raw: string): void;
+}
+
+/** Collects decoded records: the text mode. */
+class ReadItemList implements RecordCollector {
+  readonly items: ReadItem[] = [];
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  bytes(bytes: Buffer, start: number, end: number, recordNumber: number): void {
+    this.items.push({ kind: 'record', recordNumber, text: bytes.toString('utf8', start, end) });
+  }
+
+  text(text: string, recordNumber: number): void {
+    this.items.push({ kind: 'record', recordNumber, text });
+  }
+
+  error(recordNumber: number, reason: string, raw: string): void {
+    this.items.push({ kind: 'error', recordNumber, reason, raw });
+  }
+}
+
+/**
+ * The lines cut from one decompressed chunk, as byte ranges of that chunk (nothing decoded), and
+ * where to continue after them. Record `i` is bytes `[starts[i], ends[i])` of `sources[i]`, or,
+ * when `sources[i]` is not a Buffer, the error that stands for it. A line that began in an earlier
+ * chunk has a Buffer of its own; every other line of the batch shares the chunk's Buffer. The
+ * bytes are those of the object, not checked as UTF-8 (`buffer.isUtf8` tells).
+ */
+export interface LineBatch {
+  /** The number of records. */
+  readonly length: number;
+  readonly sources: readonly (Buffer | RawRecordError)[];
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+  readonly recordNumbers: readonly number[];
+  /** Resume here to read the records after this batch. */
+  readonly next: ReadPosition;
+}
+
+/** Collects records as byte ranges: the byte mode. Parallel arrays of numbers, no object per line. */
+class LineRanges implements RecordCollector, LineBatch {
+  readonly sources: (Buffer | RawRecordError)[] = [];
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  readonly recordNumbers: number[] = [];
+  next: ReadPosition = { startRecord: 1 };
+
+  get length(): number {
+    return this.sources.length;
+  }
+
+  bytes(bytes: Buffer, start: number, end: number, recordNumber: number): void {
+    this.sources.push(bytes);
+    this.starts.push(start);
+    this.ends.push(end);
+    this.recordNumbers.push(recordNumber);
+  }
+
+  text(text: string, recordNumber: number): void {
+    const bytes = Buffer.from(text);
+    this.bytes(bytes, 0, bytes.length, recordNumber);
+  }
+
+  error(recordNumber: number, reason: string, raw: string): void {
+    this.sources.push({ kind: 'error', recordNumber, reason, raw });
+    this.starts.push(0);
+    this.ends.push(0);
+    this.recordNumbers.push(recordNumber);
+  }
+}
+
 /** Cuts records out of decompressed chunks; one implementation per {@link Framing}. */
 interface Framer {
-  /** Appends the records completed by `chunk` to `out`. */
-  push(chunk: Buffer, out: ReadItem[]): void;
-  /** Appends the last record (or the error that cut it short) to `out`. */
-  end(out: ReadItem[], failure?: DecompressionError): void;
+  /** Hands the records completed by `chunk` to `out`. */
+  push(chunk: Buffer, out: RecordCollector): void;
+  /** Hands the last record (or the error that cut it short) to `out`. */
+  end(out: RecordCollector, failure?: DecompressionError): void;
   /** The first record not yet delivered. */
   readonly nextRecord: number;
   /** The byte offset where `nextRecord` starts, when the framing can know it. */
@@ -199,7 +288,7 @@ interface FramerSettings {
   readonly preamble: ((text: string, recordNumber: number) => boolean) | undefined;
 }
 
-/** Delivers or drops one record's text, per the start position and the preamble. */
+/** Delivers or drops one record, per the start position and the preamble. */
 abstract class RecordSink {
   protected preamble: ((text: string, recordNumber: number) => boolean) | undefined;
   protected readonly startRecord: number;
@@ -216,17 +305,33 @@ abstract class RecordSink {
     return recordNumber >= this.startRecord || this.preamble !== undefined;
   }
 
-  protected deliver(out: ReadItem[], recordNumber: number, text: string): void {
-    if (recordNumber >= this.startRecord) out.push({ kind: 'record', recordNumber, text });
-    else if (this.preamble !== undefined && !this.preamble(text, recordNumber)) this.preamble = undefined;
+  protected deliver(out: RecordCollector, recordNumber: number, text: string): void {
+    if (recordNumber >= this.startRecord) out.text(text, recordNumber);
+    else this.showPreamble(text, recordNumber);
   }
 
-  protected reject(out: ReadItem[], recordNumber: number, reason: string, raw: string): void {
-    if (recordNumber >= this.startRecord) out.push({ kind: 'error', recordNumber, reason, raw });
+  /** Delivers bytes `[start, end)` of `bytes`; only the preamble makes them text. */
+  protected deliverBytes(
+    out: RecordCollector,
+    recordNumber: number,
+    bytes: Buffer,
+    start: number,
+    end: number,
+  ): void {
+    if (recordNumber >= this.startRecord) out.bytes(bytes, start, end, recordNumber);
+    else if (this.preamble !== undefined) this.showPreamble(bytes.toString('utf8', start, end), recordNumber);
+  }
+
+  protected reject(out: RecordCollector, recordNumber: number, reason: string, raw: string): void {
+    if (recordNumber >= this.startRecord) out.error(recordNumber, reason, raw);
   }
 
   protected tooLong(bytes?: number): string {
     return `record is longer than ${this.limits.maxRecordBytes} bytes${bytes === undefined ? '' : ` (${bytes})`}; skipped`;
+  }
+
+  private showPreamble(text: string, recordNumber: number): void {
+    if (this.preamble !== undefined && !this.preamble(text, recordNumber)) this.preamble = undefined;
   }
 }
 
@@ -253,7 +358,7 @@ class LineFramer extends RecordSink implements Framer {
     return this.lineStartOffset;
   }
 
-  push(chunk: Buffer, out: ReadItem[]): void {
+  push(chunk: Buffer, out: RecordCollector): void {
     let start = 0;
     if (!this.pending.isEmpty) {
       const newline = chunk.indexOf(LF);
@@ -278,7 +383,7 @@ class LineFramer extends RecordSink implements Framer {
             decodePrefix([chunk.subarray(start, end)], this.limits.maxErrorTextChars),
           );
         } else {
-          this.deliver(out, recordNumber, chunk.toString('utf8', start, end));
+          this.deliverBytes(out, recordNumber, chunk, start, end);
         }
       }
       start = newline + 1;
@@ -288,7 +393,7 @@ class LineFramer extends RecordSink implements Framer {
     this.chunkOffset += chunk.length;
   }
 
-  end(out: ReadItem[], failure?: DecompressionError): void {
+  end(out: RecordCollector, failure?: DecompressionError): void {
     if (failure !== undefined) {
       this.reject(out, ++this.recordNumber, failure.message, this.pending.takePrefix());
     } else if (!this.pending.isEmpty) {
@@ -296,16 +401,16 @@ class LineFramer extends RecordSink implements Framer {
     }
   }
 
-  private finishPending(out: ReadItem[], tail: Buffer | undefined): void {
+  private finishPending(out: RecordCollector, tail: Buffer | undefined): void {
     const recordNumber = ++this.recordNumber;
     if (tail !== undefined) this.pending.append(tail);
     if (this.pending.overflowPrefix !== undefined) {
       this.reject(out, recordNumber, this.tooLong(), this.pending.takePrefix());
       return;
     }
-    let line = this.pending.take();
-    if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
-    if (line.length > 0 && this.wants(recordNumber)) this.deliver(out, recordNumber, line.toString('utf8'));
+    const line = this.pending.take();
+    const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+    if (end > 0 && this.wants(recordNumber)) this.deliverBytes(out, recordNumber, line, 0, end);
   }
 }
 
@@ -368,7 +473,7 @@ class JsonRecordFramer extends RecordSink implements Framer {
     return undefined;
   }
 
-  push(chunk: Buffer, out: ReadItem[]): void {
+  push(chunk: Buffer, out: RecordCollector): void {
     let recordStart = this.inRecord ? 0 : -1;
     const length = chunk.length;
     for (let i = 0; i < length; i++) {
@@ -471,7 +576,7 @@ class JsonRecordFramer extends RecordSink implements Framer {
     if (recordStart !== -1 && this.capturing) this.record.append(chunk.subarray(recordStart));
   }
 
-  end(out: ReadItem[], failure?: DecompressionError): void {
+  end(out: RecordCollector, failure?: DecompressionError): void {
     if (this.inRecord) {
       const recordNumber = ++this.recordNumber;
       this.inRecord = false;
@@ -531,7 +636,7 @@ class JsonRecordFramer extends RecordSink implements Framer {
     this.record.take();
   }
 
-  private finishRecord(chunk: Buffer, start: number, end: number, out: ReadItem[], next: Scan): number {
+  private finishRecord(chunk: Buffer, start: number, end: number, out: RecordCollector, next: Scan): number {
     const recordNumber = ++this.recordNumber;
     this.inRecord = false;
     this.state = next;
@@ -540,7 +645,7 @@ class JsonRecordFramer extends RecordSink implements Framer {
     return -1;
   }
 
-  private deliverCaptured(out: ReadItem[], recordNumber: number, tail: Buffer | undefined): void {
+  private deliverCaptured(out: RecordCollector, recordNumber: number, tail: Buffer | undefined): void {
     if (tail !== undefined) this.record.append(tail);
     if (this.record.overflowPrefix !== undefined) {
       this.reject(out, recordNumber, this.tooLong(), this.record.takePrefix());
@@ -615,7 +720,29 @@ export class LogObjectReader {
    * than the parsing). Iterate once.
    */
   async *readRecords(framing: Framing, start: ReadStart = {}): AsyncGenerator<RecordBatch, void, undefined> {
-    if (this.started) throw new Error('readRecords() may be iterated only once');
+    for await (const collected of this.collect(framing, start, () => new ReadItemList()))
+      yield { items: collected.collector.items, next: collected.next };
+  }
+
+  /**
+   * The byte mode of {@link readRecords} for `lines` framing: the same records, numbers, limits
+   * and positions, each line a byte range of the decompressed chunk instead of a string, for
+   * callers that encode bytes to bytes. Iterate once, instead of `readRecords`.
+   */
+  async *readLines(start: ReadStart = {}): AsyncGenerator<LineBatch, void, undefined> {
+    for await (const collected of this.collect('lines', start, () => new LineRanges())) {
+      collected.collector.next = collected.next;
+      yield collected.collector;
+    }
+  }
+
+  /** Frames every chunk into a fresh collector; yields the non-empty ones with their position. */
+  private async *collect<Collector extends RecordCollector>(
+    framing: Framing,
+    start: ReadStart,
+    newCollector: () => Collector,
+  ): AsyncGenerator<{ readonly collector: Collector; readonly next: ReadPosition }> {
+    if (this.started) throw new Error('a log object may be read only once');
     this.started = true;
     const startRecord = start.startRecord ?? 1;
     if (!Number.isInteger(startRecord) || startRecord < 1)
@@ -629,18 +756,23 @@ export class LogObjectReader {
       preamble: ranged ? undefined : start.preamble,
     };
     const framer: Framer = framing === 'lines' ? new LineFramer(settings) : new JsonRecordFramer(settings);
-    const position = (): ReadPosition => {
+    const framed = (chunk: Buffer | undefined, failure?: DecompressionError) => {
+      const collector = newCollector();
+      if (chunk === undefined) framer.end(collector, failure);
+      else framer.push(chunk, collector);
+      if (collector.length === 0) return undefined;
       const startByte = this.compressed === false ? framer.nextRecordByte : undefined;
-      return startByte === undefined
-        ? { startRecord: framer.nextRecord }
-        : { startRecord: framer.nextRecord, startByte };
+      const next: ReadPosition =
+        startByte === undefined
+          ? { startRecord: framer.nextRecord }
+          : { startRecord: framer.nextRecord, startByte };
+      return { collector, next };
     };
     let failure: DecompressionError | undefined;
     try {
       for (const chunk of this.replay.splice(0)) {
-        const items: ReadItem[] = [];
-        framer.push(chunk, items);
-        if (items.length > 0) yield { items, next: position() };
+        const collected = framed(chunk);
+        if (collected !== undefined) yield collected;
       }
       failure = this.replayFailure;
       for (
@@ -648,18 +780,16 @@ export class LogObjectReader {
         chunk !== undefined;
         chunk = await this.nextChunk()
       ) {
-        const items: ReadItem[] = [];
-        framer.push(chunk, items);
-        if (items.length > 0) yield { items, next: position() };
+        const collected = framed(chunk);
+        if (collected !== undefined) yield collected;
       }
       failure ??= this.replayFailure;
     } finally {
       // Stops the gunzip stream and the source when the consumer leaves early.
       if (failure === undefined) await this.chunks.return(undefined);
     }
-    const items: ReadItem[] = [];
-    framer.end(items, failure);
-    if (items.length > 0) yield { items, next: position() };
+    const last = framed(undefined, failure);
+    if (last !== undefined) yield last;
   }
 
   /** The next decompressed chunk; a decompression failure is kept in `replayFailure`. */

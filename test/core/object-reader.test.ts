@@ -1,4 +1,10 @@
-import { openLogObject, type ReadPosition, readRecords } from '../../lambdas/core/object-reader';
+import {
+  type LineBatch,
+  openLogObject,
+  type ReadItem,
+  type ReadPosition,
+  readRecords,
+} from '../../lambdas/core/object-reader';
 import { allItems, chunksOf, endlessLines, failingAfter, gzip, summarise } from './stream-helpers';
 
 const CHUNK_SIZES = [1, 2, 3, 7, 64, Number.POSITIVE_INFINITY];
@@ -318,6 +324,134 @@ describe('resuming', () => {
     // Assess
     expect(seen).toEqual([1, 2, 3]);
     expect(summarise(items)).toEqual([[5, '5 6']]);
+  });
+});
+
+describe('readLines, the byte mode of lines framing', () => {
+  /** A byte batch as the items the text mode yields, and each batch's position. */
+  function decoded(batches: readonly LineBatch[]): { items: ReadItem[]; positions: ReadPosition[] } {
+    const items: ReadItem[] = [];
+    for (const batch of batches) {
+      for (let index = 0; index < batch.length; index++) {
+        const source = batch.sources[index];
+        if (source === undefined || !Buffer.isBuffer(source)) {
+          if (source !== undefined) items.push(source);
+          continue;
+        }
+        const text = source.toString('utf8', batch.starts[index], batch.ends[index]);
+        items.push({ kind: 'record', recordNumber: batch.recordNumbers[index] ?? 0, text });
+      }
+    }
+    return { items, positions: batches.map((batch) => batch.next) };
+  }
+
+  async function lineBatches(
+    bytes: Buffer,
+    chunkSize: number,
+    options: Parameters<typeof readRecords>[2] = {},
+  ): Promise<LineBatch[]> {
+    const batches: LineBatch[] = [];
+    for await (const batch of openLogObject(chunksOf(bytes, chunkSize), options.limits).readLines(options))
+      batches.push(batch);
+    return batches;
+  }
+
+  async function textBatches(
+    bytes: Buffer,
+    chunkSize: number,
+    options: Parameters<typeof readRecords>[2] = {},
+  ) {
+    const items: ReadItem[] = [];
+    const positions: ReadPosition[] = [];
+    for await (const batch of readRecords(chunksOf(bytes, chunkSize), 'lines', options)) {
+      items.push(...batch.items);
+      positions.push(batch.next);
+    }
+    return { items, positions };
+  }
+
+  const mixed = Buffer.concat([
+    Buffer.from(`first\r\n\n${'long '.repeat(30)}\ncaf\u00e9 \u20ac\r\n\r\n`),
+    Buffer.from([0x62, 0xff, 0x61, 0x0a]),
+    Buffer.from('#header\nlast without newline'),
+  ]);
+
+  it('yields the records, errors and positions of the text mode, as byte ranges, wherever chunks end', async () => {
+    for (const bytes of [mixed, gzip(mixed)]) {
+      for (const chunkSize of CHUNK_SIZES) {
+        for (const options of [
+          {},
+          { startRecord: 4 },
+          { limits: { maxRecordBytes: 100, maxErrorTextChars: 8 } },
+        ]) {
+          // Act
+          const ranges = decoded(await lineBatches(bytes, chunkSize, options));
+          const texts = await textBatches(bytes, chunkSize, options);
+
+          // Assess
+          expect(ranges).toEqual(texts);
+        }
+      }
+    }
+    // And the records are what the object holds: checked once against literal expectations.
+    const { items } = decoded(await lineBatches(mixed, 5, { limits: { maxRecordBytes: 100 } }));
+    expect(summarise(items)).toEqual([
+      [1, 'first'],
+      [3, 'error', expect.stringMatching(/longer than 100 bytes/)],
+      [4, 'café €'],
+      [6, 'b\ufffda'],
+      [7, '#header'],
+      [8, 'last without newline'],
+    ]);
+  });
+
+  it('keeps the lines of one chunk in that chunk, and gives a line spanning chunks a buffer of its own', async () => {
+    // Prepare: 3 lines of 9 bytes (with the line feed) in chunks of 12 bytes
+    const bytes = Buffer.from('aaaaaaaa\nbbbbbbbb\ncccccccc\n');
+
+    // Act
+    const batches = await lineBatches(bytes, 12);
+
+    // Assess: chunk 1 ends 3 bytes into line 2, chunk 2 ends 6 bytes into line 3
+    expect(batches.map((batch) => batch.recordNumbers)).toEqual([[1], [2], [3]]);
+    const [first, second] = batches;
+    expect(first?.sources[0]).toHaveLength(12);
+    expect([first?.starts[0], first?.ends[0]]).toEqual([0, 8]);
+    expect(second?.sources[0]).toEqual(Buffer.from('bbbbbbbb'));
+    expect(batches.map((batch) => batch.next)).toEqual([
+      { startRecord: 2, startByte: 9 },
+      { startRecord: 3, startByte: 18 },
+      { startRecord: 4, startByte: 27 },
+    ]);
+  });
+
+  it('shows the records before startRecord to the preamble as text', async () => {
+    // Prepare
+    const seen: string[] = [];
+
+    // Act
+    const { items } = decoded(
+      await lineBatches(Buffer.from('#Version\n#Fields a b\n1 2\n3 4\n'), 4, {
+        startRecord: 4,
+        preamble: (line) => {
+          seen.push(line);
+          return line.startsWith('#');
+        },
+      }),
+    );
+
+    // Assess
+    expect(seen).toEqual(['#Version', '#Fields a b', '1 2']);
+    expect(summarise(items)).toEqual([[4, '3 4']]);
+  });
+
+  it('reads an object once, whichever mode asks first', async () => {
+    // Prepare
+    const reader = openLogObject(chunksOf('a\n'));
+    await reader.readLines().next();
+
+    // Act + Assess
+    await expect(reader.readRecords('lines').next()).rejects.toThrow('may be read only once');
   });
 });
 
