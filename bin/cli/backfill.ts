@@ -40,6 +40,7 @@ import { type LogSource, LogSourcesSchema } from '../../lambdas/core/log-sources
 import { toIsoUtcAssumingUtc } from '../../lambdas/core/time';
 import { indexObject } from '../../lambdas/indexer/index-object';
 import { createS3Client, createSqsClient } from '../../lambdas/shared/aws-clients';
+import { fullJitterDelayMs } from '../../lambdas/shared/backoff';
 import { OpenSearchBulkSink } from '../../lambdas/shared/opensearch/bulk-sink';
 import {
   createOpenSearchClient,
@@ -550,8 +551,7 @@ export function enqueueHandler(
           throw new Error(`SQS failed ${describeFailures(failed, keyById)} after ${attempt} attempts`);
         const failedIds = new Set(failed.map((entry) => entry.Id));
         entries = entries.filter((entry) => failedIds.has(entry.Id));
-        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-        await delay(Math.random() * ceiling);
+        await delay(fullJitterDelayMs(attempt - 1, { baseMs: baseDelayMs, maxMs: maxDelayMs }));
       }
     },
   };

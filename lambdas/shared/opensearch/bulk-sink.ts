@@ -17,6 +17,7 @@
  */
 import { type Client, errors } from '@opensearch-project/opensearch';
 import { BulkBatcher, type BulkBody } from '../../core/bulk';
+import { fullJitterDelayMs } from '../backoff';
 import type { QuarantineSink } from '../quarantine';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './client';
 
@@ -198,8 +199,10 @@ export class OpenSearchBulkSink {
         why = `${retryable.length} of ${pending.documents.length} documents were refused for now (429/5xx)`;
         pending = subsetOf(pending, retryable);
       }
-      const delay = Math.floor(
-        this.random() * Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** attempt),
+      const delay = fullJitterDelayMs(
+        attempt,
+        { baseMs: this.backoffBaseMs, maxMs: this.backoffMaxMs },
+        this.random,
       );
       if (this.now() + delay + this.minRequestMs > options.deadline) {
         throw new OpenSearchUnavailableError(
