@@ -65,20 +65,27 @@ export interface BulkLimits {
   readonly maxDocuments?: number;
 }
 
-/** UTF-8 bytes, growing by doubling; outside the JavaScript heap, so the collector never copies them. */
+/** Where a batcher's first body starts: most log objects are small (an ALB file is ~100 KB). */
+const FIRST_BUFFER_BYTES = 64 * 1024;
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * UTF-8 bytes, growing by doubling; outside the JavaScript heap, so the collector never copies
+ * them. Nothing is allocated before the first append: a batcher whose object has ended holds no
+ * buffer (allocating a whole body's capacity per batcher cost small objects more than parsing).
+ */
 class ByteBuffer {
-  bytes: Buffer;
+  bytes: Buffer = NO_BYTES;
   length = 0;
 
-  constructor(capacity: number) {
-    this.bytes = Buffer.allocUnsafe(capacity);
-  }
+  /** @param firstCapacity the least the first allocation reserves. */
+  constructor(private readonly firstCapacity: number) {}
 
   /** Makes room for `extra` more bytes. */
   reserve(extra: number): void {
     const needed = this.length + extra;
     if (needed <= this.bytes.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.bytes.length));
+    const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.bytes.length, this.firstCapacity));
     this.bytes.copy(grown, 0, 0, this.length);
     this.bytes = grown;
   }
@@ -153,9 +160,8 @@ class EncodedBody implements BulkBody {
 export class BulkBatcher {
   private readonly maxBytes: number;
   private readonly maxDocuments: number;
-  private readonly initialCapacity: number;
-  private body: ByteBuffer;
-  private raws: ByteBuffer;
+  private body = new ByteBuffer(FIRST_BUFFER_BYTES);
+  private raws = new ByteBuffer(FIRST_BUFFER_BYTES);
   private documents: BodyDocument[] = [];
 
   constructor(limits: BulkLimits = {}) {
@@ -163,11 +169,6 @@ export class BulkBatcher {
     this.maxDocuments = limits.maxDocuments ?? DEFAULT_MAX_BULK_DOCUMENTS;
     if (!(this.maxBytes > 0) || !(this.maxDocuments > 0))
       throw new RangeError('bulk limits must be positive');
-    // A whole body without growing (the last entry may overshoot before it moves on); a subset
-    // batcher with huge limits starts small and grows.
-    this.initialCapacity = this.maxBytes <= 64 * 1024 * 1024 ? this.maxBytes + 256 * 1024 : 1024 * 1024;
-    this.body = new ByteBuffer(this.initialCapacity);
-    this.raws = new ByteBuffer(this.initialCapacity);
   }
 
   /** Documents waiting in the body being filled. */
@@ -228,12 +229,15 @@ export class BulkBatcher {
     return this.documents.length === 0 ? undefined : this.takeBody(this.body.length);
   }
 
-  /** The body of the documents so far, whose bytes end at `end`; the batcher gets fresh buffers. */
+  /**
+   * The body of the documents so far, whose bytes end at `end`; the batcher gets fresh buffers,
+   * as large as these grew (a large object grows its buffers once), allocated when first used.
+   */
   private takeBody(end: number): BulkBody {
     const body = new EncodedBody(this.body.bytes.subarray(0, end), this.documents);
     this.documents = [];
-    this.body = new ByteBuffer(this.initialCapacity);
-    this.raws = new ByteBuffer(this.initialCapacity);
+    this.body = new ByteBuffer(this.body.bytes.length);
+    this.raws = new ByteBuffer(this.raws.bytes.length);
     return body;
   }
 }

@@ -147,6 +147,23 @@ describe('BulkBatcher', () => {
     expect(body?.bytes).toBe(Buffer.byteLength(body?.body ?? ''));
   });
 
+  it('allocates for what a small object holds, not for a whole body per batcher', () => {
+    // Prepare: one batcher per small object (the indexer makes one per object), all kept alive.
+    const before = process.memoryUsage().arrayBuffers;
+
+    // Act
+    const batchers = Array.from({ length: 40 }, (_, index) => {
+      const batcher = new BulkBatcher();
+      batcher.add(documentNumber(index + 1, 'small'));
+      return { batcher, body: batcher.flush() };
+    });
+    const grown = process.memoryUsage().arrayBuffers - before;
+
+    // Assess: 5 MiB bodies would hold 40 × 10 MiB.
+    expect(batchers.every(({ body }) => body?.documents.length === 1)).toBe(true);
+    expect(grown).toBeLessThan(40 * 1024 * 1024);
+  });
+
   it('refuses limits that could never hold a document', () => {
     // Act + Assess
     expect(() => new BulkBatcher({ maxBulkBytes: 0 })).toThrow(RangeError);
