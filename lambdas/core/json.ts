@@ -61,6 +61,12 @@ export class JsonFields {
     return this;
   }
 
+  /** Adds members another writer already wrote as JSON text (`"a":1,"b":"x"`); '' adds nothing. */
+  members(json: string): this {
+    if (json !== '') this.text = this.text === '' ? json : `${this.text},${json}`;
+    return this;
+  }
+
   /** True when no member was written. */
   get isEmpty(): boolean {
     return this.text === '';

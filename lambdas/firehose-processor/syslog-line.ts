@@ -6,8 +6,7 @@
  * @see https://datatracker.ietf.org/doc/html/rfc5424
  * @see https://datatracker.ietf.org/doc/html/rfc3164
  */
-import { JsonFields } from '../core/json';
-import { parseSyslogLine, writeSyslogFields } from '../core/syslog';
+import { parseSyslogLineInto, SyslogParts, syslogFieldsJson } from '../core/syslog';
 
 /** A syslog line as the processor uses it. */
 export interface SyslogLine {
@@ -19,25 +18,21 @@ export interface SyslogLine {
   readonly timeMillis?: number;
 }
 
-/**
- * The syslog fields of a line, except MSG: the processor's `message` already holds the whole line,
- * so repeating its tail would only make the output larger.
- */
-class HeaderFields extends JsonFields {
-  override string(name: string, value: string): this {
-    return name === 'message' ? this : super.string(name, value);
-  }
-}
+// One set of parts serves every line: parsing allocates nothing per line but the parts' strings.
+const parts = new SyslogParts();
 
 /**
- * The syslog header fields of a line, for the JSON output of a CloudWatch Logs event.
+ * The syslog header fields of a line, for the JSON output of a CloudWatch Logs event. MSG is left
+ * out: the processor's `message` already holds the whole line, so repeating its tail would only
+ * make the output larger.
  *
  * @param referenceTimeMillis when the line was logged: RFC 3164 infers its missing year from it.
  * @returns JSON members without braces, or '' when the line is not syslog.
  */
 export function syslogFieldsOf(line: string, referenceTimeMillis: number): string {
-  const message = parseSyslogLine(line, referenceTimeMillis);
-  return message instanceof Error ? '' : writeSyslogFields(message, new HeaderFields()).toString();
+  return parseSyslogLineInto(line, referenceTimeMillis, parts) === undefined
+    ? syslogFieldsJson(parts, false)
+    : '';
 }
 
 /**
@@ -53,12 +48,11 @@ export function readSyslogLine(
   referenceTimeMillis: number,
   withFields: boolean,
 ): SyslogLine | undefined {
-  const message = parseSyslogLine(line, referenceTimeMillis);
-  if (message instanceof Error) return undefined;
-  const timeMillis = message.timestamp === undefined ? undefined : Date.parse(message.timestamp);
+  if (parseSyslogLineInto(line, referenceTimeMillis, parts) !== undefined) return undefined;
+  const timeMillis = parts.timestamp === undefined ? undefined : Date.parse(parts.timestamp);
   return {
-    fields: withFields ? writeSyslogFields(message, new HeaderFields()).toString() : '',
-    ...(message.hostname === undefined ? {} : { hostname: message.hostname }),
+    fields: withFields ? syslogFieldsJson(parts, false) : '',
+    ...(parts.hostname === undefined ? {} : { hostname: parts.hostname }),
     ...(timeMillis === undefined || Number.isNaN(timeMillis) ? {} : { timeMillis }),
   };
 }

@@ -1,5 +1,12 @@
 import { syslogFormat } from '../../../lambdas/core/formats/syslog';
-import { parseStructuredData, parseSyslogLine, type SyslogMessage } from '../../../lambdas/core/syslog';
+import {
+  parseStructuredData,
+  parseSyslogLine,
+  parseSyslogLineInto,
+  type SyslogMessage,
+  SyslogParts,
+  syslogFieldsJson,
+} from '../../../lambdas/core/syslog';
 import { toCorpusTimestamp } from '../../support/conformance';
 import {
   documentOf,
@@ -192,5 +199,119 @@ describe('syslog detection', () => {
   itMatchesContent(syslogFormat, {
     claimed: ['<34>1 2003-10-11T22:14:15.003Z host su - ID47 - x', 'Jan  5 15:33:03 host rsyslogd: start'],
     left: ['{"message":"not syslog"}'],
+  });
+});
+
+describe('parseSyslogLineInto, line after line into the same parts', () => {
+  function timestampOf(parts: SyslogParts, line: string, referenceTimeMillis: number): string | undefined {
+    const problem = parseSyslogLineInto(line, referenceTimeMillis, parts);
+    if (problem !== undefined) throw new Error(problem);
+    return parts.timestamp;
+  }
+
+  it('infers the year of each line from its own reference, even when the minute repeats', () => {
+    // Prepare: one text, references on either side of the years the inference can pick
+    const parts = new SyslogParts();
+    const line = '<13>Dec 31 23:59:58 host app: x';
+
+    // Act
+    const times = [
+      timestampOf(parts, line, Date.UTC(2025, 0, 1, 0, 5)),
+      timestampOf(parts, line, Date.UTC(2025, 5, 1)),
+      timestampOf(parts, line, Date.UTC(2025, 11, 31, 23)),
+      timestampOf(parts, line, Date.UTC(2024, 0, 2)),
+    ];
+
+    // Assess: the latest year that is not after the reference by more than two days
+    expect(times).toEqual([
+      '2024-12-31T23:59:58.000Z',
+      '2024-12-31T23:59:58.000Z',
+      '2025-12-31T23:59:58.000Z',
+      '2023-12-31T23:59:58.000Z',
+    ]);
+  });
+
+  it('takes 29 February from the right leap year as the reference moves', () => {
+    const parts = new SyslogParts();
+    const line = '<13>Feb 29 12:00:00 host app: leap';
+
+    const times = [
+      timestampOf(parts, line, Date.UTC(2025, 2, 1)),
+      timestampOf(parts, line, Date.UTC(2028, 2, 1)),
+      timestampOf(parts, line, Date.UTC(2028, 1, 26)),
+    ];
+
+    // 2028-02-26 is more than two days before 29 February 2028, so 2024 is still the latest.
+    expect(times).toEqual([
+      '2024-02-29T12:00:00.000Z',
+      '2028-02-29T12:00:00.000Z',
+      '2024-02-29T12:00:00.000Z',
+    ]);
+  });
+
+  it('reads the seconds and fraction of every line that shares a minute, and refuses second 60', () => {
+    const parts = new SyslogParts();
+    const reference = Date.UTC(2024, 2, 10, 14);
+
+    const first = timestampOf(parts, '<13>Mar 10 13:05:12 host app: a', reference);
+    const fraction = timestampOf(parts, '<13>Mar 10 13:05:59.5 host app: b', reference);
+    const micros = timestampOf(parts, '<13>Mar 10 13:05:00.123456 host app: c', reference);
+    const leap = parseSyslogLine('<13>Mar 10 13:05:60 host app: d', reference);
+
+    expect([first, fraction, micros]).toEqual([
+      '2024-03-10T13:05:12.000Z',
+      '2024-03-10T13:05:59.500Z',
+      '2024-03-10T13:05:00.123Z',
+    ]);
+    // No valid header time: the PRI keeps the whole text as the message.
+    expect(leap).toEqual({
+      protocol: 'rfc3164',
+      facility: 1,
+      severity: 5,
+      message: 'Mar 10 13:05:60 host app: d',
+    });
+  });
+
+  it('leaves nothing of an RFC 5424 line in the parts of the RFC 3164 line after it', () => {
+    const parts = new SyslogParts();
+    parseSyslogLineInto('<165>1 2003-10-11T22:14:15.003Z host app 42 ID47 [id x="1"] first', 0, parts);
+
+    const problem = parseSyslogLineInto('Oct 11 22:14:15 other: second', Date.UTC(2003, 9, 12), parts);
+
+    expect(problem).toBeUndefined();
+    expect(parts.toMessage()).toEqual({
+      protocol: 'rfc3164',
+      timestamp: '2003-10-11T22:14:15.000Z',
+      appName: 'other',
+      message: 'second',
+    });
+    expect([parts.version, parts.msgId, parts.structuredData, parts.facility]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('reports a line that is not syslog with a reason instead of an Error', () => {
+    expect(parseSyslogLineInto('just some text', 0, new SyslogParts())).toContain('not a syslog line');
+  });
+});
+
+describe('syslogFieldsJson', () => {
+  it('writes the header fields without the message when asked, escaping what JSON must', () => {
+    const message = parsed('<34>Oct 11 22:14:15 my"host su[230]: text', Date.UTC(2003, 9, 12));
+
+    const members = syslogFieldsJson(message, false);
+
+    expect(JSON.parse(`{${members}}`)).toEqual({
+      facility: 'auth',
+      facility_code: 4,
+      severity: 'crit',
+      severity_code: 2,
+      hostname: 'my"host',
+      app_name: 'su',
+      pid: 230,
+    });
   });
 });
