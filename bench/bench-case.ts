@@ -31,6 +31,8 @@ export interface BenchCase {
   readonly isLimit?: boolean;
   /** True when the case also runs on the small and the large object to show RSS is flat. */
   readonly scales?: boolean;
+  /** Work before the clock starts (servers, uploads), in the same process. @default none */
+  prepare?(input: BenchInput): Promise<void>;
   run(input: BenchInput): Promise<BenchWork>;
 }
 

@@ -11,6 +11,7 @@ async function main(): Promise<void> {
     throw new Error('usage: child.ts <case module> <gz file> <plain file>');
   }
   const { benchCase } = (await import(path.resolve(modulePath))) as { benchCase: BenchCase };
+  await benchCase.prepare?.({ gzFile, plainFile });
   const started = process.hrtime.bigint();
   const cpuStarted = process.cpuUsage();
   const work = await benchCase.run({ gzFile, plainFile });

@@ -9,12 +9,12 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { writeAlbLog } from '../../bench/alb-log-generator';
 import { CONTINUATION_TYPE } from '../../lambdas/indexer/messages';
 import {
   drainIndexer,
   type IndexerRig,
+  measureLog,
   RssSampler,
   type StoredObject,
   s3NotificationBody,
@@ -38,18 +38,6 @@ let workDirectory: string;
 let object: StoredObject;
 let lineCount: number;
 
-/** Lines and bytes of a gzip file, counted by streaming it through gunzip. */
-async function countLines(file: string): Promise<{ lines: number; bytes: number }> {
-  let lines = 0;
-  let bytes = 0;
-  for await (const chunk of createReadStream(file).pipe(createGunzip())) {
-    const buffer = chunk as Buffer;
-    bytes += buffer.length;
-    for (let index = buffer.indexOf(0x0a); index >= 0; index = buffer.indexOf(0x0a, index + 1)) lines++;
-  }
-  return { lines, bytes };
-}
-
 beforeAll(async () => {
   rig = await startIndexerRig({
     indexPrefix: PREFIX,
@@ -62,7 +50,7 @@ beforeAll(async () => {
   for (let copy = 0; copy < COPIES; copy++) {
     await pipeline(createReadStream(member), createWriteStream(file, { flags: copy === 0 ? 'w' : 'a' }));
   }
-  lineCount = (await countLines(member)).lines * COPIES;
+  lineCount = (await measureLog(member)).lines * COPIES;
   const key =
     'AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/05/01/123456789012_elasticloadbalancing_eu-west-1_app.web.50dc6c495c0c9188_20240501T0000Z_10.0.0.1_large.log.gz';
   object = await uploadFile(rig.fauxqs.s3, rig.logBucket, key, file);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -18,7 +18,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Client } from '@opensearch-project/opensearch';
 import type { SQSEvent } from 'aws-lambda';
 import {
@@ -243,16 +243,25 @@ export function sqsEventOf(queueArn: string, bodies: readonly string[]): SQSEven
   };
 }
 
-/** Sends message bodies to a queue; returns their message ids in order. */
+/** Sends message bodies to a queue, ten per request; returns their message ids in order. */
 export async function sendMessages(
   fauxqs: FauxqsHarness,
   queueUrl: string,
   bodies: readonly string[],
 ): Promise<string[]> {
   const ids: string[] = [];
-  for (const body of bodies) {
-    const sent = await fauxqs.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
-    ids.push(sent.MessageId ?? '');
+  for (let first = 0; first < bodies.length; first += 10) {
+    const batch = bodies.slice(first, first + 10);
+    const sent = await fauxqs.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((body, index) => ({ Id: String(index), MessageBody: body })),
+      }),
+    );
+    if ((sent.Failed ?? []).length > 0)
+      throw new Error(`SendMessageBatch failed: ${JSON.stringify(sent.Failed)}`);
+    const byEntry = new Map((sent.Successful ?? []).map((entry) => [entry.Id, entry.MessageId ?? '']));
+    ids.push(...batch.map((_, index) => byEntry.get(String(index)) ?? ''));
   }
   return ids;
 }
@@ -307,6 +316,19 @@ export async function uploadFile(
     }),
   );
   return { bucket, key, etag: completed.ETag ?? '', size: statSync(file).size };
+}
+
+/** Lines and (decompressed) bytes of a log file, gunzipped when its name ends in `.gz`. */
+export async function measureLog(file: string): Promise<{ lines: number; bytes: number }> {
+  let lines = 0;
+  let bytes = 0;
+  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  for await (const chunk of file.endsWith('.gz') ? stream.pipe(createGunzip()) : stream) {
+    const buffer = chunk as Buffer;
+    bytes += buffer.length;
+    for (let index = buffer.indexOf(0x0a); index >= 0; index = buffer.indexOf(0x0a, index + 1)) lines++;
+  }
+  return { lines, bytes };
 }
 
 /** Every quarantine record under `prefix`, read back from the gzip JSON lines objects. */
@@ -415,6 +437,23 @@ export async function startIndexerRig(options: {
       await Promise.all([fauxqs.stop(), opensearch.stop()]);
     },
   };
+}
+
+/**
+ * Checks that a drain did the whole job: no delivery failed, and the indices matching `pattern`
+ * hold exactly `expected` documents.
+ *
+ * @throws Error saying what is missing: a benchmark of lost or doubled work would measure nothing.
+ */
+export async function expectIndexedOnce(
+  rig: IndexerRig,
+  drained: DrainOutcome,
+  pattern: string,
+  expected: number,
+): Promise<void> {
+  if (drained.failed.length > 0) throw new Error(`${drained.failed.length} message deliveries failed`);
+  const indexed = await rig.opensearch.count(pattern);
+  if (indexed !== expected) throw new Error(`${indexed} documents indexed, expected ${expected}`);
 }
 
 /** The peak resident set size of this process while sampling. */
