@@ -23,6 +23,10 @@ import {
 import type { BenchCase } from '../bench-case';
 
 const OBJECTS = 2_000;
+/** The handler's MESSAGE_CONCURRENCY; `BENCH_MESSAGE_CONCURRENCY` overrides it. */
+const MESSAGE_CONCURRENCY = Number(process.env.BENCH_MESSAGE_CONCURRENCY ?? 4);
+/** Milliseconds added to each S3 and OpenSearch request (`BENCH_LATENCY_MS`), as remote services have. */
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 0);
 const PREFIX = 'bench-small';
 
 let rig: IndexerRig;
@@ -60,10 +64,14 @@ async function uploadObjects(rig: IndexerRig, plainFile: string, totalLines: num
 
 export const benchCase: BenchCase = {
   name: 'indexer-small-objects',
-  title: `indexer end to end: ${OBJECTS.toLocaleString('en')} small gzip objects`,
+  title: `indexer end to end: ${OBJECTS.toLocaleString('en')} small gzip objects, ${MESSAGE_CONCURRENCY} at a time${LATENCY_MS > 0 ? `, +${LATENCY_MS} ms a request` : ''}`,
   order: 10,
   async prepare({ plainFile }) {
-    rig = await startIndexerRig({ indexPrefix: PREFIX });
+    rig = await startIndexerRig({
+      indexPrefix: PREFIX,
+      latencyMs: LATENCY_MS,
+      extra: { MESSAGE_CONCURRENCY: String(MESSAGE_CONCURRENCY) },
+    });
     await uploadObjects(rig, plainFile, (await measureLog(plainFile)).lines);
   },
   async run() {

@@ -59,6 +59,11 @@ const EnvSchema = z
      * work per invocation (and to test continuations).
      */
     INVOCATION_MAX_CHARS: z.coerce.number().int().min(1).optional(),
+    /**
+     * Messages of a batch processed at once. Each holds one object's pipeline in memory and up to
+     * the sink's concurrency (2) bulk requests on the cluster.
+     */
+    MESSAGE_CONCURRENCY: z.coerce.number().int().min(1).max(10).default(1),
   })
   .refine(
     (env) =>
@@ -92,6 +97,8 @@ export interface IndexerConfig {
   readonly bulkMaxBytes: number;
   /** Most record text one invocation parses of one object; absent: no limit but time. */
   readonly maxCharsPerInvocation?: number;
+  /** Messages of a batch processed at once (1-10). */
+  readonly messageConcurrency: number;
 }
 
 /** The configuration is invalid; the message lists every problem. */
@@ -132,5 +139,6 @@ export function loadIndexerConfig(env: NodeJS.ProcessEnv): IndexerConfig {
     timeSafetyMarginMs: e.TIME_SAFETY_MARGIN_MS,
     bulkMaxBytes: e.BULK_MAX_BYTES,
     ...(e.INVOCATION_MAX_CHARS !== undefined && { maxCharsPerInvocation: e.INVOCATION_MAX_CHARS }),
+    messageConcurrency: e.MESSAGE_CONCURRENCY,
   };
 }

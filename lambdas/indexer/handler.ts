@@ -20,6 +20,7 @@ import { createOpenSearchClient } from '../shared/opensearch/client';
 import { installIndexTemplates } from '../shared/opensearch/install-templates';
 import { createLogger, createMetrics } from '../shared/powertools';
 import { S3QuarantineWriter } from '../shared/quarantine';
+import { boundedConcurrency } from './bounded-concurrency';
 import { loadIndexerConfig } from './config';
 import { type IndexObjectOutcome, indexObject } from './index-object';
 import { loggableError } from './loggable-error';
@@ -33,6 +34,7 @@ const config = loadIndexerConfig(process.env);
 const logger = createLogger(SERVICE_NAME);
 const metrics = createMetrics(SERVICE_NAME);
 const processor = new BatchProcessor(EventType.SQS);
+const messageSlot = boundedConcurrency(config.messageConcurrency);
 const s3 = createS3Client();
 const sqs = createSqsClient();
 const { sink, installTemplates } = bulkTarget();
@@ -100,7 +102,7 @@ function recordOutcome(outcome: IndexObjectOutcome): void {
 function recordHandlerFor(context: Pick<Context, 'getRemainingTimeInMillis'>) {
   return async (record: SQSRecord): Promise<void> => {
     try {
-      await handleRecord(record, context);
+      await messageSlot(() => handleRecord(record, context));
     } catch (error: unknown) {
       // Reported to SQS as a batch item failure: the message is delivered again, then reaches the DLQ.
       logger.error('message failed; it will be retried', {
@@ -169,11 +171,12 @@ async function handleRecord(
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   logger.addContext(context);
   try {
-    // One message at a time: memory stays bounded by one object, and the cluster sees at most the
-    // sink's concurrency per function instance (the event source's maxConcurrency caps instances).
+    // At most MESSAGE_CONCURRENCY messages at a time (default 1): memory stays bounded by that many
+    // objects, and the cluster sees at most that many times the sink's concurrency per function
+    // instance (the event source's maxConcurrency caps instances).
     return await processPartialResponse(event, recordHandlerFor(context), processor, {
       context,
-      processInParallel: false,
+      processInParallel: config.messageConcurrency > 1,
       throwOnFullBatchFailure: false,
     });
   } finally {

@@ -16,6 +16,7 @@ describe('loadIndexerConfig', () => {
       s3ForcePathStyle: false,
       timeSafetyMarginMs: 30_000,
       bulkMaxBytes: 5 * 1024 * 1024,
+      messageConcurrency: 1,
     });
   });
 
@@ -80,5 +81,15 @@ describe('loadIndexerConfig', () => {
     expect(config.maxCharsPerInvocation).toBe(250_000_000);
     expect(zero).toThrow(/INVOCATION_MAX_CHARS/);
     expect(fraction).toThrow(/INVOCATION_MAX_CHARS/);
+  });
+
+  it('reads MESSAGE_CONCURRENCY between 1 and a batch of 10', () => {
+    // Act
+    const config = loadIndexerConfig({ ...minimal, MESSAGE_CONCURRENCY: '4' });
+    const tooMany = () => loadIndexerConfig({ ...minimal, MESSAGE_CONCURRENCY: '11' });
+
+    // Assess
+    expect(config.messageConcurrency).toBe(4);
+    expect(tooMany).toThrow(/MESSAGE_CONCURRENCY/);
   });
 });

@@ -17,6 +17,7 @@ import {
   cloudTrailNotification,
   drainIndexer,
   eventBridgeObjectCreated,
+  type IndexerSetup,
   loadIndexerHandler,
   putObject,
   readQuarantine,
@@ -69,8 +70,13 @@ beforeAll(async () => {
   logBucket = await fauxqs.createBucket();
   quarantineBucket = await fauxqs.createBucket();
   queue = await fauxqs.createQueueWithDlq(undefined, { maxReceiveCount: 2 });
+  handler = await loadHandler({});
+});
+
+/** A handler module of its own, configured for this file's fauxqs and OpenSearch target plus `extra`. */
+async function loadHandler(extra: Record<string, string>): Promise<SqsBatchHandler> {
   const { connection, url } = opensearch.target;
-  handler = await loadIndexerHandler({
+  const setup: IndexerSetup = {
     fauxqs,
     opensearch: {
       url,
@@ -85,9 +91,16 @@ beforeAll(async () => {
       // Lets a test give the handler a deadline of a few seconds (functionTimeoutMs).
       TIME_SAFETY_MARGIN_MS: '1000',
       LOG_SOURCES: JSON.stringify([{ prefix: 'app/', format: 'json' }]),
+      ...extra,
     },
+  };
+  let loaded: SqsBatchHandler | undefined;
+  await jest.isolateModulesAsync(async () => {
+    loaded = await loadIndexerHandler(setup);
   });
-});
+  if (loaded === undefined) throw new Error('the handler did not load');
+  return loaded;
+}
 
 afterEach(() => {
   opensearch.target.server?.clearFaults();
@@ -371,6 +384,39 @@ describe('indexer handler', () => {
     expect(await countOf(key)).toBe(60);
     expect(server?.bulkRequests.map((request) => request.items)).toEqual([60]);
   });
+
+  itWithTestServer(
+    'processes MESSAGE_CONCURRENCY messages at once, still failing only the bad one',
+    async () => {
+      // Prepare: a handler taking three messages at a time, its index templates installed.
+      const server = opensearch.target.server;
+      const concurrent = await loadHandler({ MESSAGE_CONCURRENCY: '3' });
+      const warmUp = await putObject(fauxqs, logBucket, albKey('concurrent-0'), gzipSync(albLog(1, 'warm')));
+      await concurrent(sqsEventOf(queue.queueArn, [s3NotificationBody(warmUp)]), localContext(900_000));
+      const objects = await Promise.all(
+        [1, 2, 3].map((n) =>
+          putObject(fauxqs, logBucket, albKey(`concurrent-${n}`), gzipSync(albLog(10 * n, `c${n}`))),
+        ),
+      );
+      const bodies = [...objects.map(s3NotificationBody), 'not a notification'];
+      // Slow responses: bulk requests of different objects overlap only if they are sent together.
+      server?.clearRequests();
+      server?.injectFaults({ delayMs: 300 });
+
+      // Act
+      const response = await concurrent(sqsEventOf(queue.queueArn, bodies), localContext(900_000));
+
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'message-4' }] });
+      server?.clearFaults();
+      expect(await Promise.all(objects.map((object) => countOf(object.key)))).toEqual([10, 20, 30]);
+      const bulks = server?.bulkRequests ?? [];
+      expect(bulks).toHaveLength(3);
+      const lastStart = Math.max(...bulks.map((request) => request.at));
+      const firstEnd = Math.min(...bulks.map((request) => request.completedAt ?? 0));
+      expect(lastStart).toBeLessThan(firstEnd);
+    },
+  );
 
   it('finds objects whose keys have spaces, plus signs, percent signs and non-ASCII characters', async () => {
     // Prepare: the notification carries the key form-encoded, as S3 writes it.

@@ -31,7 +31,7 @@ import {
 import { createOpenSearchClient } from '../../lambdas/shared/opensearch/client';
 import type { QuarantineRecord } from '../../lambdas/shared/quarantine';
 import { notificationBody } from '../../lambdas/shared/s3-notifications';
-import { type FauxqsHarness, type QueueWithDlq, startFauxqs } from '../support/fauxqs';
+import { type FauxqsHarness, type QueueWithDlq, startFauxqs, startLatencyProxy } from '../support/fauxqs';
 import type { RecordedRequest } from '../support/opensearch-server';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -52,6 +52,7 @@ const INDEXER_VARIABLES = [
   'TIME_SAFETY_MARGIN_MS',
   'BULK_MAX_BYTES',
   'INVOCATION_MAX_CHARS',
+  'MESSAGE_CONCURRENCY',
 ] as const;
 
 /** How to reach OpenSearch, as `openSearchTarget` describes it. */
@@ -405,6 +406,11 @@ export async function startIndexerRig(options: {
   readonly extra?: Readonly<Record<string, string>>;
   /** Node.js options of the OpenSearch process (`--cpu-prof` to profile it). */
   readonly openSearchNodeArguments?: readonly string[];
+  /**
+   * Added to each of the handler's S3, SQS and OpenSearch requests, as a network round trip to
+   * remote services would (local emulators answer in well under a millisecond). @default 0
+   */
+  readonly latencyMs?: number;
 }): Promise<IndexerRig> {
   const [fauxqs, opensearch] = await Promise.all([
     startFauxqs(),
@@ -419,13 +425,22 @@ export async function startIndexerRig(options: {
     fauxqs.createBucket(),
     fauxqs.createQueueWithDlq(undefined, { maxReceiveCount: 2, visibilityTimeout: 900 }),
   ]);
+  const latencyMs = options.latencyMs ?? 0;
+  const proxy = latencyMs > 0 ? await startLatencyProxy(fauxqs.endpoint, latencyMs) : undefined;
+  if (latencyMs > 0) {
+    await opensearch.client.transport.request({
+      method: 'POST',
+      path: '/_test/faults',
+      body: { delayMs: latencyMs },
+    });
+  }
   const handler = await loadIndexerHandler({
     fauxqs,
     opensearch: { url: opensearch.url },
     indexPrefix: options.indexPrefix,
     quarantineBucket,
     queue,
-    ...(options.extra !== undefined && { extra: options.extra }),
+    extra: { ...(proxy !== undefined && { AWS_ENDPOINT_URL: proxy.endpoint }), ...options.extra },
   });
   return {
     fauxqs,
@@ -434,7 +449,7 @@ export async function startIndexerRig(options: {
     queue,
     handler,
     stop: async () => {
-      await Promise.all([fauxqs.stop(), opensearch.stop()]);
+      await Promise.all([fauxqs.stop(), opensearch.stop(), proxy?.stop()]);
     },
   };
 }
