@@ -23,6 +23,7 @@ let rig: IndexerRig;
 let bytes = 0;
 let lines = 0;
 
+/** Found by `bench/run.ts` like every case under `bench/cases/`. */
 export const benchCase: BenchCase = {
   name: 'indexer-large-object',
   title: 'indexer end to end: one large gzip object',

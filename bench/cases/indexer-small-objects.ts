@@ -62,6 +62,7 @@ async function uploadObjects(rig: IndexerRig, plainFile: string, totalLines: num
   await sendMessages(rig.fauxqs, rig.queue.queueUrl, bodies);
 }
 
+/** Found by `bench/run.ts` like every case under `bench/cases/`. */
 export const benchCase: BenchCase = {
   name: 'indexer-small-objects',
   title: `indexer end to end: ${OBJECTS.toLocaleString('en')} small gzip objects, ${MESSAGE_CONCURRENCY} at a time${LATENCY_MS > 0 ? `, +${LATENCY_MS} ms a request` : ''}`,
