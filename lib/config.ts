@@ -146,10 +146,11 @@ const FirehoseSchema = z
     bufferSizeMiB: z.number().int().min(64).max(128).default(128),
     bufferIntervalSeconds: z.number().int().min(0).max(900).default(300),
     /**
-     * The processor's input buffer. Decoded CloudWatch Logs payloads grow several times over and a
-     * Lambda response must stay under 6 MB, hence the small default.
+     * The processor's input buffer, 0.2 to 3 MiB. Decoded CloudWatch Logs payloads grow several
+     * times over and a Lambda response must stay under 6 MB, so by default it follows the output
+     * format (`DEFAULT_PROCESSOR_BUFFER_MIB` in `firehose-archive.ts`: 0.5 raw, 0.2 JSON).
      */
-    processorBufferSizeMiB: z.number().int().min(1).max(3).default(1),
+    processorBufferSizeMiB: z.number().min(0.2).max(3).optional(),
     processorBufferIntervalSeconds: z.number().int().min(60).max(900).default(60),
     outputFormat: z.enum(['raw', 'json']).default('raw'),
     destination: z

@@ -125,7 +125,10 @@ export class LogPipelineStack extends Stack {
         logGroups: config.firehose.logGroups,
         bufferSize: Size.mebibytes(config.firehose.bufferSizeMiB),
         bufferInterval: Duration.seconds(config.firehose.bufferIntervalSeconds),
-        processorBufferSize: Size.mebibytes(config.firehose.processorBufferSizeMiB),
+        processorBufferSize:
+          config.firehose.processorBufferSizeMiB === undefined
+            ? undefined
+            : Size.mebibytes(config.firehose.processorBufferSizeMiB),
         processorBufferInterval: Duration.seconds(config.firehose.processorBufferIntervalSeconds),
         outputFormat: config.firehose.outputFormat,
         logRetention: retentionOf(config.firehose.logRetentionDays),

@@ -50,10 +50,11 @@ describe('defaults', () => {
     expect(config.firehose).toMatchObject({
       enabled: false,
       bufferSizeMiB: 128,
-      processorBufferSizeMiB: 1,
       outputFormat: 'raw',
       destination: { mode: 'create', expireAfterDays: 365 },
     });
+    // Unset: the stack picks the processor buffer that suits the output format.
+    expect(config.firehose.processorBufferSizeMiB).toBeUndefined();
     expect(config.cloudTrail).toMatchObject({
       enabled: false,
       notification: 's3',
@@ -159,6 +160,10 @@ describe('invalid configuration', () => {
     [
       { logSources: [ALB_SOURCE], firehose: { enabled: true, processorBufferSizeMiB: 4 } },
       'logPipeline.firehose.processorBufferSizeMiB: Too big: expected number to be <=3',
+    ],
+    [
+      { logSources: [ALB_SOURCE], firehose: { enabled: true, processorBufferSizeMiB: 0.1 } },
+      'logPipeline.firehose.processorBufferSizeMiB: Too small: expected number to be >=0.2',
     ],
     [
       { logSources: [ALB_SOURCE], firehose: { bufferSizeMiB: 32 } },

@@ -4,7 +4,14 @@
  * existing bucket. One synthesis serves every test of the file.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { joinedText, logicalIdOf, onlyResource, type SynthesizedPipeline, synthesize } from './synth';
+import {
+  joinedText,
+  logicalIdOf,
+  onlyResource,
+  processorParametersOf,
+  type SynthesizedPipeline,
+  synthesize,
+} from './synth';
 
 const DOMAIN_ARN = 'arn:aws:es:eu-west-1:123456789012:domain/logs';
 const ENDPOINT = 'https://search-logs-abc123.eu-west-1.es.amazonaws.com';
@@ -153,23 +160,18 @@ describe('Firehose archive', () => {
     });
   });
 
-  it('calls the processor with a buffer of at most 3 MB', () => {
+  it('calls the processor with the raw output default buffer, 0.5 MiB', () => {
     const processorId = logicalIdOf(template, 'AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'firehose-processor' }) },
     });
     const processors = onlyResource(template, 'AWS::KinesisFirehose::DeliveryStream').Properties
       .ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors;
-    const parameters = Object.fromEntries(
-      (processors[0].Parameters as { ParameterName: string; ParameterValue: unknown }[]).map((parameter) => [
-        parameter.ParameterName,
-        parameter.ParameterValue,
-      ]),
-    );
+    const parameters = processorParametersOf(template);
 
     expect(processors).toHaveLength(1);
     expect(processors[0].Type).toBe('Lambda');
     expect(parameters.LambdaArn).toEqual({ 'Fn::GetAtt': [processorId, 'Arn'] });
-    expect(Number(parameters.BufferSizeInMBs)).toBeLessThanOrEqual(3);
+    expect(parameters.BufferSizeInMBs).toBe('0.5');
   });
 
   it('runs the processor for at least a minute with the configured output format', () => {

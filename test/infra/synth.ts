@@ -98,3 +98,13 @@ export function joinedText(value: unknown): string {
   }
   throw new Error(`unsupported intrinsic: ${JSON.stringify(value)}`);
 }
+
+/** The parameters of the delivery stream's first processor, by name (`LambdaArn`, `BufferSizeInMBs`...). */
+export function processorParametersOf(template: Template): Record<string, unknown> {
+  const processors = onlyResource(template, 'AWS::KinesisFirehose::DeliveryStream').Properties
+    .ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors;
+  const parameters: { ParameterName: string; ParameterValue: unknown }[] = processors[0]?.Parameters ?? [];
+  return Object.fromEntries(
+    parameters.map((parameter) => [parameter.ParameterName, parameter.ParameterValue]),
+  );
+}
