@@ -104,9 +104,17 @@ function regionFor(options: AwsClientOptions, customEndpoint: string | undefined
   );
 }
 
+/**
+ * Socket timeouts for every client: without them a stalled connection or a download that stops
+ * sending would hold an invocation until Lambda kills it. `requestTimeout` is the socket's idle
+ * time, so a long streamed GetObject that keeps receiving is never cut.
+ */
+const REQUEST_HANDLER_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 60_000 } as const;
+
 function commonConfig(options: AwsClientOptions, customEndpoint: string | undefined) {
   const region = regionFor(options, customEndpoint);
   return {
+    requestHandler: REQUEST_HANDLER_TIMEOUTS,
     ...(options.endpoint !== undefined && { endpoint: parseEndpointUrl(options.endpoint, '--endpoint') }),
     ...(region !== undefined && { region }),
     ...(options.credentials !== undefined && { credentials: options.credentials }),
