@@ -154,6 +154,9 @@ export class SyslogParts implements SyslogMessage {
 const LESS_THAN = 0x3c;
 const GREATER_THAN = 0x3e;
 const BYTE_ORDER_MARK = 0xfeff;
+const LETTER_Z = 0x5a;
+const DIGIT_TWO = 0x32;
+const DIGIT_FOUR = 0x34;
 const MAX_PRI = 191;
 const MAX_TAG_LENGTH = 128;
 const MAX_PID_LENGTH = 32;
@@ -450,17 +453,38 @@ function bsdTimestampEnd(line: string, start: number): number {
   return isSpaceOrEnd(line, position) ? position : -1;
 }
 
-// The last RFC 3339 time converted: every line of a stream may repeat it.
+// The last RFC 3339 time converted: every line of a stream may repeat it. And the second of the
+// last one that was already canonical UTC (`2024-03-10T13:05:12`), which lines with another
+// fraction of that second share: whether `Date.parse` takes such a time depends on its date and
+// time of day, not on its fraction, except at hour 24, which is never cached.
 let rfc3339Text = '';
 let rfc3339Iso: string | undefined;
+let rfc3339Second = '';
+const UTC_SECOND_LENGTH = 19;
 
 /** An RFC 3339 header time (any case) as ISO-8601 UTC, or undefined when it is not one. */
 function isoOfRfc3339(text: string): string | undefined {
+  if (rfc3339Second !== '' && text.startsWith(rfc3339Second) && isUtcFractionTail(text)) return text;
   if (text !== rfc3339Text) {
     rfc3339Iso = toIsoUtc(text.toUpperCase());
     rfc3339Text = text;
+    // Equal to its input only when it was canonical UTC already (an offset always changes it).
+    if (rfc3339Iso === text && !(text.charCodeAt(11) === DIGIT_TWO && text.charCodeAt(12) === DIGIT_FOUR))
+      rfc3339Second = text.slice(0, UTC_SECOND_LENGTH);
   }
   return rfc3339Iso;
+}
+
+/** Whether what follows the seconds of a canonical UTC time is `Z`, or `.`, one to nine digits and `Z`. */
+function isUtcFractionTail(text: string): boolean {
+  const length = text.length;
+  if (text.charCodeAt(length - 1) !== LETTER_Z) return false;
+  if (length === UTC_SECOND_LENGTH + 1) return true;
+  if (length < UTC_SECOND_LENGTH + 3 || length > UTC_SECOND_LENGTH + 11) return false;
+  if (text.charCodeAt(UTC_SECOND_LENGTH) !== CharCode.DOT) return false;
+  for (let index = UTC_SECOND_LENGTH + 1; index < length - 1; index++)
+    if (!isDigit(text.charCodeAt(index))) return false;
+  return true;
 }
 
 /**

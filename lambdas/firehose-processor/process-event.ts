@@ -93,6 +93,7 @@ interface Plan {
 }
 
 const EMPTY_RESPONSE_BYTES = '{"records":[]}'.length;
+const EMPTY_BYTES = Buffer.alloc(0);
 
 /** Transforms a Firehose batch, re-ingests what must be, and answers every record. */
 export async function processFirehoseEvent(
@@ -124,13 +125,13 @@ export async function processFirehoseEvent(
       return { transform, inResponse: false, entries: enqueue(transform.payloads), events: transform.events };
     const bytes =
       entryBytes(record.recordId, 'Ok', transform.partitionKeys) +
-      transform.data.length -
+      transform.base64Length -
       (withoutData[index] ?? 0);
     const fits = responseBytes + bytes <= maxResponseBytes;
     if (fits) responseBytes += bytes;
     const own = fits ? [] : enqueue(transform.reingestOutput());
     return {
-      transform: fits ? transform : { ...transform, data: '' },
+      transform: fits ? transform : { ...transform, bytes: EMPTY_BYTES, base64Length: 0 },
       inResponse: fits,
       entries: [...own, ...enqueue(transform.otherPartitions)],
       events: transform.events + transform.otherEvents,
@@ -158,7 +159,7 @@ export async function processFirehoseEvent(
       records.push({
         recordId,
         result: 'Ok',
-        data: transform.data,
+        data: transform.bytes.toString('base64'),
         metadata: { partitionKeys: transform.partitionKeys },
       });
     }

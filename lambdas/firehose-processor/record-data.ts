@@ -41,7 +41,13 @@ export type DecodedRecordData =
 /** What a decompressed CloudWatch Logs payload turned out to be. */
 export type ParsedCloudWatchPayload =
   | { readonly kind: 'cloudwatch-control' }
-  | { readonly kind: 'cloudwatch-data'; readonly payload: CloudWatchLogsData }
+  | {
+      readonly kind: 'cloudwatch-data';
+      readonly payload: CloudWatchLogsData;
+      /** The earliest and latest event times, found while the events were checked. */
+      readonly earliest: number;
+      readonly latest: number;
+    }
   | { readonly kind: 'invalid'; readonly reason: string };
 
 /**
@@ -130,18 +136,25 @@ function classifyPayload(payload: unknown): ParsedCloudWatchPayload {
   if (typeof logGroup !== 'string' || typeof logStream !== 'string')
     return { kind: 'invalid', reason: 'DATA_MESSAGE without a string logGroup and logStream' };
   if (!Array.isArray(logEvents)) return { kind: 'invalid', reason: 'DATA_MESSAGE without a logEvents array' };
+  let earliest = Number.POSITIVE_INFINITY;
+  let latest = Number.NEGATIVE_INFINITY;
   for (let index = 0; index < logEvents.length; index++) {
     // One expression per event, no call, for the common case; the reason is worked out only when
-    // the event is wrong.
+    // the event is wrong. The time range comes with it, so that the caller's partitioning needs no
+    // second pass over the events.
     const event = logEvents[index];
+    const timestamp = event?.timestamp;
     if (
       typeof event?.message === 'string' &&
       typeof event.id === 'string' &&
-      typeof event.timestamp === 'number' &&
-      event.timestamp >= MIN_EVENT_TIME &&
-      event.timestamp <= MAX_EVENT_TIME
-    )
+      typeof timestamp === 'number' &&
+      timestamp >= MIN_EVENT_TIME &&
+      timestamp <= MAX_EVENT_TIME
+    ) {
+      if (timestamp < earliest) earliest = timestamp;
+      if (timestamp > latest) latest = timestamp;
       continue;
+    }
     return { kind: 'invalid', reason: `logEvents[${index}] ${eventProblem(event)}` };
   }
   return {
@@ -156,6 +169,8 @@ function classifyPayload(payload: unknown): ParsedCloudWatchPayload {
         : [],
       logEvents: logEvents as CloudWatchLogEvent[],
     },
+    earliest,
+    latest,
   };
 }
 

@@ -55,8 +55,14 @@ export type RecordTransform =
 /** A record that delivers output: its first partition's events. */
 export interface RecordOutput {
   readonly kind: 'output';
-  /** Base64 of the output text. */
-  readonly data: string;
+  /**
+   * The output text's UTF-8 bytes. Kept as bytes, outside the JavaScript heap, until the response
+   * is written: as base64 strings, a batch's outputs would be copied by every young-generation
+   * garbage collection while the other records are transformed.
+   */
+  readonly bytes: Buffer;
+  /** The length of the base64 text of `bytes`, what the output adds to the response. */
+  readonly base64Length: number;
   readonly partitionKeys: PartitionKeys;
   /** Events in this output. */
   readonly events: number;
@@ -109,13 +115,23 @@ export class RecordTransformer {
     const parsed = parseCloudWatchPayload(decoded.bytes);
     if (parsed.kind === 'invalid') return { kind: 'fail', reason: parsed.reason };
     if (parsed.kind === 'cloudwatch-control') return { kind: 'drop', reason: CONTROL_MESSAGE_REASON };
-    return this.transformCloudWatch(record, parsed.payload);
+    return this.transformCloudWatch(record, parsed.payload, parsed.earliest, parsed.latest);
   }
 
-  private transformCloudWatch(record: FirehoseInputRecord, payload: CloudWatchLogsData): RecordTransform {
+  private transformCloudWatch(
+    record: FirehoseInputRecord,
+    payload: CloudWatchLogsData,
+    earliest: number,
+    latest: number,
+  ): RecordTransform {
     const events = payload.logEvents;
     if (events.length === 0) return { kind: 'drop', reason: NO_EVENTS_REASON };
-    const groups = this.oneBucket(events) ?? this.groupBy(events, (event) => event.timestamp, sameSource);
+    // The common case, known without a pass over the events: every event in one bucket.
+    const bucket = this.partitioner.bucketOf(earliest);
+    const groups: Group<CloudWatchLogEvent>[] =
+      latest < bucket.end
+        ? [{ bucket, items: events as CloudWatchLogEvent[] }]
+        : this.groupBy(events, (event) => event.timestamp, sameSource);
     const logGroup = safePartitionValue(payload.logGroup);
     const logStream = safePartitionValue(payload.logStream);
     const toPayloads = (items: readonly CloudWatchLogEvent[], chunks = 1) =>
@@ -127,17 +143,6 @@ export class RecordTransformer {
       toPayloads,
       reingestOutputOf(record, groups, toPayloads),
     );
-  }
-
-  /**
-   * The common case, checked without a call per event (a batch's first events run before the JIT
-   * has compiled anything): every event in the first event's bucket.
-   */
-  private oneBucket(events: readonly CloudWatchLogEvent[]): Group<CloudWatchLogEvent>[] | undefined {
-    const bucket = this.partitioner.bucketOf(firstOf(events).timestamp);
-    const { start, end } = bucket;
-    for (const event of events) if (event.timestamp < start || event.timestamp >= end) return undefined;
-    return [{ bucket, items: events as CloudWatchLogEvent[] }];
   }
 
   private transformDirect(record: FirehoseInputRecord, text: string): RecordTransform {
@@ -252,7 +257,8 @@ export class RecordTransformer {
     }
     return {
       kind: 'output',
-      data: text.toString('base64'),
+      bytes: text,
+      base64Length,
       partitionKeys: keysOf(first),
       events: first.items.length,
       otherEvents,

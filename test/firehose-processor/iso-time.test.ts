@@ -14,6 +14,17 @@ describe('IsoTimeFormatter', () => {
     expect(texts).toEqual(times.map((time) => new Date(time).toISOString()));
   });
 
+  it('writes every second and millisecond of a minute as Date#toISOString does, then the next minute', () => {
+    const formatter = new IsoTimeFormatter();
+    const minute = Date.UTC(2024, 11, 31, 23, 59);
+    const times = Array.from({ length: 60_001 }, (_, offset) => minute + offset);
+
+    const mismatches = times.filter((time) => formatter.format(time) !== new Date(time).toISOString());
+
+    expect(mismatches).toEqual([]);
+    expect(formatter.format(minute + 60_000)).toBe('2025-01-01T00:00:00.000Z');
+  });
+
   it('drops fractions of a millisecond and formats years beyond 9999 whole', () => {
     // Prepare
     const formatter = new IsoTimeFormatter();
