@@ -7,8 +7,11 @@
  *
  * What is timed: the blueprint's `list(processRecords(records))`, and the processor's
  * `processFirehoseEvent` with no response limit and re-ingestion off, so both transform every
- * record in full. Then, with the real 6 MB limit, how many records an event of each processor
- * buffer size would have to re-ingest.
+ * record in full: first in the fresh process (what the targets are about), then the same event
+ * again in that process, as a warm Lambda handles its next batch (V8 has compiled the hot code by
+ * then). Then, with the real 6 MB limit, how many records a full processor buffer of each size
+ * would have to re-ingest, and whether the buffer the stack configures for each output format
+ * (`DEFAULT_PROCESSOR_BUFFER_MIB`) is answered without any.
  *
  * The blueprint needs boto3 to import: `apt-get install -y python3-boto3` (Debian).
  *
@@ -23,6 +26,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
+import { DEFAULT_PROCESSOR_BUFFER_MIB } from '../lambdas/firehose-processor/buffer-size';
 import type { OutputFormat } from '../lambdas/firehose-processor/config';
 import { MAX_RESPONSE_BYTES, processFirehoseEvent } from '../lambdas/firehose-processor/process-event';
 import { randomGenerator } from './alb-log-generator';
@@ -32,6 +36,7 @@ const EVENT_SIZES_MB = [1, 6] as const;
 const DATA_DIR = path.join(tmpdir(), 'logpipe-bench-firehose');
 const RESULTS_FILE = path.join(__dirname, 'results-firehose.json');
 const PARTITION_KEYS = ['logGroup', 'logStream', 'year', 'month', 'day', 'hour'] as const;
+const MIB = 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Realistic CloudWatch Logs payloads: syslog lines (RFC 3164 and 5424) of a fleet of hosts,
@@ -68,12 +73,20 @@ function syslogLine(random: () => number, host: string, millis: number): string 
   return `<${8 * pick([1, 3, 4, 10]) + pick([3, 4, 5, 6])}>${bsdTime} ${host} ${body}`;
 }
 
-/** A Firehose event of about `targetBytes` of JSON, of CloudWatch Logs records from one hour. */
-function buildEvent(targetBytes: number, seed: number): FirehoseTransformationEvent {
+/**
+ * A Firehose event of CloudWatch Logs records from one hour: records are added until the event's
+ * JSON reaches `targetBytes`, or with `measure: 'buffered'` until the records' data as Firehose
+ * buffers it (the gzip'd payloads, before base64) does, as a processor buffer of that size fills.
+ */
+function buildEvent(
+  targetBytes: number,
+  seed: number,
+  measure: 'event' | 'buffered' = 'event',
+): FirehoseTransformationEvent {
   const random = randomGenerator(seed);
   const hourStart = Date.UTC(2024, 2, 10, 13);
   const records: FirehoseTransformationEvent['records'] = [];
-  let bytes = 200;
+  let bytes = measure === 'event' ? 200 : 0;
   let eventId = 0;
   while (bytes < targetBytes) {
     const host = `ip-10-0-${Math.floor(random() * 8)}-${Math.floor(random() * 250)}`;
@@ -96,14 +109,15 @@ function buildEvent(targetBytes: number, seed: number): FirehoseTransformationEv
       subscriptionFilters: ['archive'],
       logEvents,
     };
-    const data = gzipSync(JSON.stringify(payload)).toString('base64');
+    const gzipped = gzipSync(JSON.stringify(payload));
+    const data = gzipped.toString('base64');
     const record = {
       recordId: `49546986683135544286507457936321625675700192471156785154${String(records.length).padStart(6, '0')}`,
       approximateArrivalTimestamp: hourStart + 3_600_000,
       data,
     };
     records.push(record);
-    bytes += JSON.stringify(record).length + 1;
+    bytes += measure === 'event' ? JSON.stringify(record).length + 1 : gzipped.length;
   }
   return {
     invocationId: '00000000-0000-4000-8000-000000000000',
@@ -124,26 +138,35 @@ function eventFile(sizeMb: number): string {
 // One measurement per fresh process.
 
 interface Timing {
+  /** The first transformation in a fresh process, as a cold Lambda runs it: what the targets are about. */
   readonly wallMs: number;
   readonly cpuMs: number;
+  /** The same event again in the same process, as a warm Lambda runs its next batch. */
+  readonly warmWallMs: number;
+  readonly warmCpuMs: number;
   readonly outputBytes: number;
 }
 
-/** Runs inside the child: loads the event, times one transformation, prints the timing as JSON. */
+/** Runs inside the child: loads the event, times its transformation twice, prints the timing as JSON. */
 async function worker(format: OutputFormat, file: string): Promise<void> {
   const event = JSON.parse(readFileSync(file, 'utf8')) as FirehoseTransformationEvent;
   const config = { outputFormat: format, partitionKeys: PARTITION_KEYS };
-  const started = process.hrtime.bigint();
-  const cpu = process.cpuUsage();
-  const { response } = await processFirehoseEvent(event, {
-    config,
-    maxResponseBytes: Number.POSITIVE_INFINITY,
-  });
-  const used = process.cpuUsage(cpu);
-  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  const outputBytes = response.records.reduce((sum, record) => sum + (record.data?.length ?? 0), 0);
-  if (response.records.some((record) => record.result !== 'Ok')) throw new Error('a record was not Ok');
-  console.log(JSON.stringify({ wallMs, cpuMs: (used.user + used.system) / 1e3, outputBytes }));
+  const timed = async () => {
+    const started = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    const { response } = await processFirehoseEvent(event, {
+      config,
+      maxResponseBytes: Number.POSITIVE_INFINITY,
+    });
+    const used = process.cpuUsage(cpu);
+    const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+    if (response.records.some((record) => record.result !== 'Ok')) throw new Error('a record was not Ok');
+    const outputBytes = response.records.reduce((sum, record) => sum + (record.data?.length ?? 0), 0);
+    return { wallMs, cpuMs: (used.user + used.system) / 1e3, outputBytes };
+  };
+  const cold = await timed();
+  const warm = await timed();
+  console.log(JSON.stringify({ ...cold, warmWallMs: warm.wallMs, warmCpuMs: warm.cpuMs }));
 }
 
 const PYTHON_WORKER = `
@@ -152,11 +175,15 @@ sys.path.insert(0, ${JSON.stringify(BLUEPRINT_DIR)})
 from cwl_firehose_processor_blueprint import processRecords
 with open(sys.argv[1]) as f:
     event = json.load(f)
-wall, cpu = time.perf_counter(), time.process_time()
-records = list(processRecords(event["records"]))
-wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-assert all(r["result"] == "Ok" for r in records)
-print(json.dumps({"wallMs": wall * 1e3, "cpuMs": cpu * 1e3, "outputBytes": sum(len(r.get("data", b"")) for r in records)}))
+def timed():
+    wall, cpu = time.perf_counter(), time.process_time()
+    records = list(processRecords(event["records"]))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert all(r["result"] == "Ok" for r in records)
+    return wall * 1e3, cpu * 1e3, sum(len(r.get("data", b"")) for r in records)
+wall, cpu, output = timed()
+warm_wall, warm_cpu, _ = timed()
+print(json.dumps({"wallMs": wall, "cpuMs": cpu, "warmWallMs": warm_wall, "warmCpuMs": warm_cpu, "outputBytes": output}))
 `;
 
 /** This file bundled as the Lambda is bundled, so the workers run without a TypeScript loader. */
@@ -192,9 +219,9 @@ function median(values: readonly number[]): number {
 // ---------------------------------------------------------------------------------------------
 // How much of a batch of each processor buffer size would have to be re-ingested.
 
-/** A batch of `bufferMb` as Firehose sends it: it buffers the records' (gzip'd) bytes, then base64s them. */
-function bufferedEvent(bufferMb: number): { event: FirehoseTransformationEvent; bufferedBytes: number } {
-  const event = buildEvent((bufferMb * 1_000_000 * 4) / 3, 7);
+/** A batch as Firehose sends it once `bufferBytes` of (gzip'd) records have filled the processor buffer. */
+function bufferedEvent(bufferBytes: number): { event: FirehoseTransformationEvent; bufferedBytes: number } {
+  const event = buildEvent(bufferBytes, 7, 'buffered');
   const bufferedBytes = event.records.reduce(
     (sum, record) => sum + Buffer.from(record.data, 'base64').length,
     0,
@@ -204,7 +231,7 @@ function bufferedEvent(bufferMb: number): { event: FirehoseTransformationEvent; 
 
 /** Response bytes per buffered (gzip'd) byte: how much the data grows from Firehose's buffer to the response. */
 async function expansion(format: OutputFormat): Promise<number> {
-  const { event, bufferedBytes } = bufferedEvent(1);
+  const { event, bufferedBytes } = bufferedEvent(MIB);
   const config = { outputFormat: format, partitionKeys: PARTITION_KEYS };
   const { counts } = await processFirehoseEvent(event, {
     config,
@@ -213,14 +240,21 @@ async function expansion(format: OutputFormat): Promise<number> {
   return counts.responseBytes / bufferedBytes;
 }
 
-async function overflowAt(bufferMb: number, format: OutputFormat) {
-  const { event } = bufferedEvent(bufferMb);
+/** A full processor buffer of `bufferMiB`, answered with the real response limit and re-ingestion on. */
+async function overflowAt(bufferMiB: number, format: OutputFormat) {
+  const { event, bufferedBytes } = bufferedEvent(bufferMiB * MIB);
   const config = { outputFormat: format, partitionKeys: PARTITION_KEYS };
   const { counts } = await processFirehoseEvent(event, {
     config,
     senderFor: () => ({ send: async (entries) => entries.map(() => undefined) }),
   });
-  return { records: counts.records, reingested: counts.overflowRecords, responseBytes: counts.responseBytes };
+  return {
+    bufferedBytes,
+    records: counts.records,
+    reingested: counts.overflowRecords + counts.splitRecords,
+    reingestedPayloads: counts.reingestedPayloads,
+    responseBytes: counts.responseBytes,
+  };
 }
 
 /** Throughput targets, as multiples of the blueprint's. */
@@ -233,7 +267,8 @@ async function main(): Promise<void> {
     throw new Error('the blueprint needs boto3: apt-get install -y python3-boto3 (Debian package)');
   console.log(
     `\nFirehose processor vs the AWS blueprint (python3; boto3 from the Debian package python3-boto3), ` +
-      `median of ${runs} fresh processes each; MB/s of event JSON; (Nx) = blueprint time / this time`,
+      `median of ${runs} fresh processes each; MB/s of event JSON; (Nx) = blueprint time / this time; ` +
+      'the targets are about the first event of a fresh process (a cold Lambda)',
   );
   mkdirSync(DATA_DIR, { recursive: true });
   const worker = await bundledWorker();
@@ -253,6 +288,8 @@ async function main(): Promise<void> {
         {
           wallMs: median(runsOf.map((timing) => timing.wallMs)),
           cpuMs: median(runsOf.map((timing) => timing.cpuMs)),
+          warmWallMs: median(runsOf.map((timing) => timing.warmWallMs)),
+          warmCpuMs: median(runsOf.map((timing) => timing.warmCpuMs)),
           outputBytes: runsOf[0]?.outputBytes ?? 0,
           runs: runsOf,
         },
@@ -263,17 +300,23 @@ async function main(): Promise<void> {
     const ratios = Object.fromEntries(
       Object.entries(summary).map(([name, result]) => [
         name,
-        { wall: baseline.wallMs / result.wallMs, cpu: baseline.cpuMs / result.cpuMs },
+        {
+          wall: baseline.wallMs / result.wallMs,
+          cpu: baseline.cpuMs / result.cpuMs,
+          warmWall: baseline.warmWallMs / result.warmWallMs,
+          warmCpu: baseline.warmCpuMs / result.warmCpuMs,
+        },
       ]),
     );
     for (const [name, result] of Object.entries(summary)) {
-      const ratio = ratios[name] ?? { wall: 0, cpu: 0 };
+      const ratio = ratios[name] ?? { wall: 0, cpu: 0, warmWall: 0, warmCpu: 0 };
       const target = name === 'raw' || name === 'json' ? ` (target ${TARGETS[name]}x)` : '';
       console.log(
         `${sizeMb} MB event ${name.padEnd(9)} wall ${result.wallMs.toFixed(0).padStart(5)} ms = ` +
           `${(inputBytes / 1e3 / result.wallMs).toFixed(1).padStart(5)} MB/s (${ratio.wall.toFixed(2)}x)  ` +
           `cpu ${result.cpuMs.toFixed(0).padStart(5)} ms (${ratio.cpu.toFixed(2)}x)${target}  ` +
-          `output ${(result.outputBytes / 1e6).toFixed(1)} MB base64`,
+          `output ${(result.outputBytes / 1e6).toFixed(1)} MB base64; warm (2nd event, same process) ` +
+          `wall ${result.warmWallMs.toFixed(0)} ms (${ratio.warmWall.toFixed(2)}x) cpu ${result.warmCpuMs.toFixed(0)} ms (${ratio.warmCpu.toFixed(2)}x)`,
       );
     }
     events.push({ sizeMb, inputBytes, results: summary, ratios });
@@ -282,17 +325,30 @@ async function main(): Promise<void> {
   for (const format of ['raw', 'json'] as const) {
     console.log(
       `${format}: the response is ${growth[format].toFixed(1)}x the buffered (gzip'd) bytes on this data, so a ` +
-        `processor buffer up to ${(MAX_RESPONSE_BYTES / growth[format] / 1e6).toFixed(2)} MB needs no re-ingestion`,
+        `processor buffer up to ${(MAX_RESPONSE_BYTES / growth[format] / MIB).toFixed(2)} MiB needs no re-ingestion`,
     );
   }
   const buffers = [];
-  for (const bufferMb of [0.2, 0.5, 1, 3]) {
-    const raw = await overflowAt(bufferMb, 'raw');
-    const json = await overflowAt(bufferMb, 'json');
-    buffers.push({ bufferMb, raw, json });
-    const describe = (result: typeof raw) =>
-      `${result.reingested}/${result.records} records re-ingested, response ${(result.responseBytes / 1e6).toFixed(2)} MB`;
-    console.log(`processor buffer ${bufferMb} MB: raw ${describe(raw)}; json ${describe(json)}`);
+  const describe = (result: Awaited<ReturnType<typeof overflowAt>>) =>
+    `${result.reingested}/${result.records} records re-ingested, response ${(result.responseBytes / 1e6).toFixed(2)} MB`;
+  for (const bufferMiB of [0.2, 0.5, 1, 3]) {
+    const raw = await overflowAt(bufferMiB, 'raw');
+    const json = await overflowAt(bufferMiB, 'json');
+    buffers.push({ bufferMiB, raw, json });
+    console.log(`processor buffer ${bufferMiB} MiB: raw ${describe(raw)}; json ${describe(json)}`);
+  }
+  // The buffer the stack configures for each output format, filled to the byte.
+  const configuredBuffers = [];
+  for (const format of ['raw', 'json'] as const) {
+    const bufferMiB = DEFAULT_PROCESSOR_BUFFER_MIB[format];
+    const result = await overflowAt(bufferMiB, format);
+    const fits =
+      result.reingested === 0 && result.reingestedPayloads === 0 && result.responseBytes < MAX_RESPONSE_BYTES;
+    configuredBuffers.push({ format, bufferMiB, ...result, fits });
+    console.log(
+      `stack default for ${format} output, ${bufferMiB} MiB buffer (${result.bufferedBytes} bytes buffered): ` +
+        `${describe(result)}, ${fits ? 'no re-ingestion' : 'RE-INGESTION NEEDED'}`,
+    );
   }
   const results = {
     date: new Date().toISOString(),
@@ -304,6 +360,7 @@ async function main(): Promise<void> {
     events,
     expansion: growth,
     buffers,
+    configuredBuffers,
   };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`results: ${path.relative(process.cwd(), RESULTS_FILE)}`);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { type LogSource, LogSourceSchema } from '../lambdas/core/log-sources';
+import { PROCESSOR_BUFFER_MIB_RANGE } from '../lambdas/firehose-processor/buffer-size';
 import { UNEVEN_NODES_MESSAGE, zoneCountFor } from './search-domain';
 
 /** The context key that holds the whole configuration. */
@@ -148,9 +149,13 @@ const FirehoseSchema = z
     /**
      * The processor's input buffer, 0.2 to 3 MiB. Decoded CloudWatch Logs payloads grow several
      * times over and a Lambda response must stay under 6 MB, so by default it follows the output
-     * format (`DEFAULT_PROCESSOR_BUFFER_MIB` in `firehose-archive.ts`: 0.5 raw, 0.2 JSON).
+     * format (`DEFAULT_PROCESSOR_BUFFER_MIB` of the processor's `buffer-size.ts`: 0.5 raw, 0.2 JSON).
      */
-    processorBufferSizeMiB: z.number().min(0.2).max(3).optional(),
+    processorBufferSizeMiB: z
+      .number()
+      .min(PROCESSOR_BUFFER_MIB_RANGE.min)
+      .max(PROCESSOR_BUFFER_MIB_RANGE.max)
+      .optional(),
     processorBufferIntervalSeconds: z.number().int().min(60).max(900).default(60),
     outputFormat: z.enum(['raw', 'json']).default('raw'),
     destination: z

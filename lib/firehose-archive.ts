@@ -21,6 +21,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as logsDestinations from 'aws-cdk-lib/aws-logs-destinations';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import {
+  DEFAULT_PROCESSOR_BUFFER_MIB,
+  PROCESSOR_BUFFER_MIB_RANGE,
+} from '../lambdas/firehose-processor/buffer-size';
+import type { OutputFormat } from '../lambdas/firehose-processor/config';
 import { acknowledgeWildcards } from './nag-acknowledgements';
 import { createNodeFunction } from './node-function';
 
@@ -37,23 +42,7 @@ export const ARCHIVE_PREFIX =
 export const ARCHIVE_ERROR_PREFIX = 'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/';
 
 /** What the processor writes: each message as it is, or JSON lines with the syslog fields. */
-export type ArchiveOutputFormat = 'raw' | 'json';
-
-/**
- * The processor's input buffer when none is configured, by output format: small enough that the
- * response to a full buffer stays under Lambda's 6 MB limit without re-ingesting anything. On
- * CloudWatch Logs syslog payloads (`npm run bench`), the response measured 4.2 times the buffered
- * (gzip'd) bytes for raw output and 13.3 times for JSON, so a full buffer answers with about 2.2 MB
- * and 2.8 MB: room for payloads that compress two to three times better than those. Data that
- * expands even more is still delivered, through re-ingestion.
- */
-export const DEFAULT_PROCESSOR_BUFFER_MIB: Readonly<Record<ArchiveOutputFormat, number>> = {
-  raw: 0.5,
-  json: 0.2,
-};
-
-/** The processor buffer sizes Firehose accepts, in MiB (the API's `BufferSizeInMBs`). */
-export const PROCESSOR_BUFFER_MIB_RANGE = { min: 0.2, max: 3 } as const;
+export type ArchiveOutputFormat = OutputFormat;
 
 /** A log group to subscribe, with its CloudWatch Logs filter pattern ('' forwards every event). */
 export interface SubscribedLogGroup {

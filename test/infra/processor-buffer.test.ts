@@ -6,11 +6,8 @@
 import { App, Size, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import {
-  DEFAULT_PROCESSOR_BUFFER_MIB,
-  FirehoseArchive,
-  type FirehoseArchiveProps,
-} from '../../lib/firehose-archive';
+import { DEFAULT_PROCESSOR_BUFFER_MIB } from '../../lambdas/firehose-processor/buffer-size';
+import { FirehoseArchive, type FirehoseArchiveProps } from '../../lib/firehose-archive';
 import { processorParametersOf, synthesize } from './synth';
 
 /** The `BufferSizeInMBs` the delivery stream of a lone archive construct is given. */
