@@ -51,6 +51,11 @@ const IndexerSchema = z
     maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(5),
     /** Concurrent indexer invocations at most: how hard the cluster can be pushed. */
     maxConcurrency: z.number().int().min(2).max(1000).default(5),
+    /**
+     * Messages of a batch one invocation indexes at once. S3 and OpenSearch latency dominate small
+     * objects, so a few at once multiply throughput; each holds at most one object's bulk bodies.
+     */
+    messageConcurrency: z.number().int().min(1).max(10).default(4),
     indexPrefix: z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _, not starting with - or _')

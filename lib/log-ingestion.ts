@@ -56,6 +56,8 @@ export interface LogIngestionProps {
   readonly maxBatchingWindow?: Duration;
   /** Concurrent invocations at most, so a slow cluster is not flooded. @default 5 */
   readonly maxConcurrency?: number;
+  /** Messages of a batch indexed at once by one invocation (`MESSAGE_CONCURRENCY`). @default 4 */
+  readonly messageConcurrency?: number;
   /** Deliveries of a message before it goes to the DLQ. @default 5 */
   readonly maxReceiveCount?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
@@ -127,6 +129,7 @@ export class LogIngestion extends Construct {
         QUARANTINE_BUCKET: props.quarantineBucket.bucketName,
         QUARANTINE_PREFIX: quarantinePrefix,
         CONTINUATION_QUEUE_URL: this.queue.queueUrl,
+        MESSAGE_CONCURRENCY: String(props.messageConcurrency ?? 4),
       },
     });
 

@@ -96,6 +96,7 @@ export class LogPipelineStack extends Stack {
       batchSize: config.indexer.batchSize,
       maxBatchingWindow: Duration.seconds(config.indexer.maxBatchingWindowSeconds),
       maxConcurrency: config.indexer.maxConcurrency,
+      messageConcurrency: config.indexer.messageConcurrency,
       logRetention: indexerLogRetention,
       removalPolicy,
     });

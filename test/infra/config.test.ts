@@ -41,6 +41,7 @@ describe('defaults', () => {
       timeoutSeconds: 180,
       batchSize: 10,
       maxConcurrency: 5,
+      messageConcurrency: 4,
       indexPrefix: 'logs',
     });
     expect(config.openSearch).toMatchObject({ mode: 'create', instanceCount: 1, engineVersion: '2.19' });

@@ -215,6 +215,7 @@ describe('indexer', () => {
       INDEX_PREFIX: 'logs',
       QUARANTINE_PREFIX: 'quarantine/',
       CONTINUATION_QUEUE_URL: { Ref: queueId },
+      MESSAGE_CONCURRENCY: '4',
       POWERTOOLS_SERVICE_NAME: 'log-indexer',
       POWERTOOLS_METRICS_NAMESPACE: 'AwsLogPipeline',
     });
