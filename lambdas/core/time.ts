@@ -3,6 +3,13 @@
  * in `Z`; these turn the many ways AWS writes a time into that one form.
  */
 
+import type { CodeUnits } from './char-codes';
+import * as charCodes from './char-codes';
+
+// Hot per-character helpers as local bindings: where modules are compiled to CommonJS one by one
+// (tsx, Jest), every use of an imported name goes through a getter, a cost per character here.
+const { codeUnitAt } = charCodes;
+
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
@@ -404,38 +411,59 @@ const ZERO_CODE = 48;
 // Position and character code of each separator of `YYYY-MM-DDTHH:MM:SS`: `-` 45, `T` 84, `:` 58.
 const ISO_SEPARATORS = [4, 45, 7, 45, 10, 84, 13, 58, 16, 58];
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const LETTER_Z = 90;
+const DOT_CODE = 46;
 
 /** The number written by the `count` ASCII digits at `index`, or -1 when one is not a digit. */
-function digitsAt(text: string, index: number, count: number): number {
+function digitsAt(text: CodeUnits, index: number, count: number): number {
   let value = 0;
   for (let position = index; position < index + count; position++) {
-    const digit = text.charCodeAt(position) - ZERO_CODE;
+    const digit = codeUnitAt(text, position) - ZERO_CODE;
     if (!(digit >= 0 && digit <= 9)) return -1;
     value = value * 10 + digit;
   }
   return value;
 }
 
-/** Whether `text` has exactly the shape `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, whatever its numbers. */
-function hasCanonicalIsoUtcShape(text: string): boolean {
-  const length = text.length;
-  if (length < 20 || length === 21 || length > 30 || text.charCodeAt(length - 1) !== 90 /* Z */) return false;
+/**
+ * Whether `[start, end)` of `text` has exactly the shape `YYYY-MM-DDTHH:MM:SS[.fraction]` followed
+ * by `Z` (`zoned`) or by nothing, whatever its numbers; the fraction has 1 to 9 digits.
+ */
+function hasCanonicalIsoShape(text: CodeUnits, start: number, end: number, zoned: boolean): boolean {
+  const length = end - start - (zoned ? 1 : 0);
+  if (length < 19 || length === 20 || length > 29) return false;
+  if (zoned && codeUnitAt(text, end - 1) !== LETTER_Z) return false;
   for (let index = 0; index < ISO_SEPARATORS.length; index += 2) {
-    if (text.charCodeAt(ISO_SEPARATORS[index] as number) !== ISO_SEPARATORS[index + 1]) return false;
+    if (codeUnitAt(text, start + (ISO_SEPARATORS[index] as number)) !== ISO_SEPARATORS[index + 1])
+      return false;
   }
-  return length === 20 || (text.charCodeAt(19) === 46 /* . */ && digitsAt(text, 20, length - 21) >= 0);
+  return (
+    length === 19 ||
+    (codeUnitAt(text, start + 19) === DOT_CODE && digitsAt(text, start + 20, length - 20) >= 0)
+  );
 }
 
-/** Whether canonically shaped text names a real date and time of day (no 29 February 2023, no 24:00). */
-function namesRealDateTime(text: string): boolean {
-  const year = digitsAt(text, 0, 4);
-  const month = digitsAt(text, 5, 2);
-  const day = digitsAt(text, 8, 2);
+/** Whether canonically shaped text at `start` names a real date and time of day (no 29 February 2023, no 24:00). */
+function namesRealDateTime(text: CodeUnits, start: number): boolean {
+  const year = digitsAt(text, start, 4);
+  const month = digitsAt(text, start + 5, 2);
+  const day = digitsAt(text, start + 8, 2);
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
-  const hour = digitsAt(text, 11, 2);
-  const minute = digitsAt(text, 14, 2);
-  const second = digitsAt(text, 17, 2);
+  const hour = digitsAt(text, start + 11, 2);
+  const minute = digitsAt(text, start + 14, 2);
+  const second = digitsAt(text, start + 17, 2);
   return hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
+}
+
+/**
+ * Whether `[start, end)` of `text` (a string, or UTF-8 bytes) is a real date and time written
+ * `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, or, with `zoned` false, the same without the `Z` (which AWS
+ * means as UTC: see {@link toIsoUtcAssumingUtc}). Text that passes is its own ISO-8601 UTC form
+ * (with a `Z` appended when zoneless): the byte encoders copy it as it is, and
+ * {@link toIsoUtcFast} returns it as it is, so both agree.
+ */
+export function isCanonicalIsoAt(text: CodeUnits, start: number, end: number, zoned: boolean): boolean {
+  return hasCanonicalIsoShape(text, start, end, zoned) && namesRealDateTime(text, start);
 }
 
 /**
@@ -446,6 +474,6 @@ function namesRealDateTime(text: string): boolean {
  * refused, where `Date.parse` would roll it over; other text takes the {@link toIsoUtc} path.
  */
 export function toIsoUtcFast(text: string): string | undefined {
-  if (!hasCanonicalIsoUtcShape(text)) return toIsoUtc(text);
-  return namesRealDateTime(text) ? text : undefined;
+  if (!hasCanonicalIsoShape(text, 0, text.length, true)) return toIsoUtc(text);
+  return namesRealDateTime(text, 0) ? text : undefined;
 }

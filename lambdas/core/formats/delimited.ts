@@ -9,9 +9,16 @@
  * arithmetic instead of per-line regular expressions, and slices of the line instead of
  * intermediate objects.
  */
+
+import type { CodeUnits } from '../char-codes';
+import * as charCodes from '../char-codes';
 import { quoteJson } from '../json';
 import { toIsoUtcFast } from '../time';
 import type { RecordResult } from '../types';
+
+// Hot per-character helpers as local bindings: where modules are compiled to CommonJS one by one
+// (tsx, Jest), every use of an imported name goes through a getter, a cost per character here.
+const { codeUnitAt, indexOfCode, isDigitCode, lastIndexOfCode } = charCodes;
 
 const TAB = 9;
 const SPACE = 32;
@@ -19,8 +26,12 @@ const QUOTE = 34;
 const DASH = 45;
 const DOT = 46;
 const ZERO = 48;
-const NINE = 57;
 const COLON = 58;
+const QUESTION_MARK = 63;
+const SLASH = 47;
+const LETTER_H = 72;
+const LETTER_P = 80;
+const LETTER_T = 84;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 const BACKSLASH = 92;
@@ -138,8 +149,7 @@ export class DelimitedScanner {
 
   /** Whether the current value is absent: `-` or empty. */
   isAbsent(): boolean {
-    const size = this.end - this.start;
-    return size === 0 || (size === 1 && this.line.charCodeAt(this.start) === DASH);
+    return isAbsentAt(this.line, this.start, this.end);
   }
 
   /** The current value, unescaped when it was quoted. */
@@ -230,10 +240,6 @@ function unescapeQuoted(raw: string): string {
   return raw.includes('\\') ? raw.replace(/\\(["\\])/g, '$1') : raw;
 }
 
-function isDigit(code: number): boolean {
-  return code >= ZERO && code <= NINE;
-}
-
 /** A TCP or UDP port has at most five digits (65535). */
 const MAX_PORT_DIGITS = 5;
 
@@ -241,25 +247,147 @@ const MAX_PORT_DIGITS = 5;
 const MAX_INTEGER_DIGITS = 19;
 
 /**
- * `[start, end)` of `text` as JSON number text when it is a plain decimal (`-1`, `0.000043`, `000`),
- * else undefined. Exponents are not accepted: AWS writes none.
+ * Where the JSON number written by `[start, end)` of `text` starts after its sign, when the text
+ * is a plain decimal (`-1`, `0.000043`, `000`), else -1. Exponents are not accepted: AWS writes
+ * none. JSON has no leading zeros (CloudFront writes status `000`), so they are skipped: the
+ * number is the sign, if any, then `[returned index, end)`, its digits kept as written (no trip
+ * through a double, which would round a 19-digit count).
+ */
+export function decimalDigitsStart(text: CodeUnits, start: number, end: number): number {
+  let position = start;
+  if (position < end && codeUnitAt(text, position) === DASH) position++;
+  const integerStart = position;
+  while (position < end && isDigitCode(codeUnitAt(text, position))) position++;
+  const integerDigits = position - integerStart;
+  if (integerDigits === 0 || integerDigits > MAX_INTEGER_DIGITS) return -1;
+  const integerEnd = position;
+  if (position < end && codeUnitAt(text, position) === DOT) {
+    const fractionStart = ++position;
+    while (position < end && isDigitCode(codeUnitAt(text, position))) position++;
+    if (position === fractionStart) return -1;
+  }
+  if (position !== end) return -1;
+  let digits = integerStart;
+  while (digits < integerEnd - 1 && codeUnitAt(text, digits) === ZERO) digits++;
+  return digits;
+}
+
+/**
+ * `[start, end)` of `text` as JSON number text when it is a plain decimal, else undefined (see
+ * {@link decimalDigitsStart}): `-1` as it is, `000` as `0`, `0070.50` as `70.50`.
  */
 export function decimalJson(text: string, start: number, end: number): string | undefined {
-  let position = start;
-  if (position < end && text.charCodeAt(position) === DASH) position++;
-  const integerStart = position;
-  while (position < end && isDigit(text.charCodeAt(position))) position++;
-  const integerDigits = position - integerStart;
-  if (integerDigits === 0 || integerDigits > MAX_INTEGER_DIGITS) return undefined;
-  if (position < end && text.charCodeAt(position) === DOT) {
-    const fractionStart = ++position;
-    while (position < end && isDigit(text.charCodeAt(position))) position++;
-    if (position === fractionStart) return undefined;
+  const digits = decimalDigitsStart(text, start, end);
+  if (digits < 0) return undefined;
+  const negative = text.charCodeAt(start) === DASH;
+  if (digits === start + (negative ? 1 : 0)) return text.slice(start, end);
+  return negative ? `-${text.slice(digits, end)}` : text.slice(digits, end);
+}
+
+/** Whether `[start, end)` of `text` is an absent value: empty or `-`. */
+export function isAbsentAt(text: CodeUnits, start: number, end: number): boolean {
+  const size = end - start;
+  return size <= 0 || (size === 1 && codeUnitAt(text, start) === DASH);
+}
+
+/** Where the parts of an `ip:port` value are (see {@link splitEndpoint}); reused, not allocated per value. */
+export interface EndpointRanges {
+  hostStart: number;
+  hostEnd: number;
+  /** Where the port's digits start (they end with the value), or -1 when there is no port. */
+  portStart: number;
+}
+
+/**
+ * Splits `[start, end)` of `text` as `ip:port`, `[v6]:port`, or a bare IPv6 address whose port
+ * follows its last colon. One backward walk over the port's digits finds the colon: no search, no
+ * second pass. An address without a port is fine; the host may be empty (`:443`).
+ *
+ * @returns false when what follows the last colon is not a port (`host:http`, six digits).
+ */
+export function splitEndpoint(text: CodeUnits, start: number, end: number, into: EndpointRanges): boolean {
+  let colon = end - 1;
+  while (colon >= start && isDigitCode(codeUnitAt(text, colon))) colon--;
+  let hostEnd = end;
+  into.portStart = -1;
+  const bracketed = codeUnitAt(text, start) === OPEN_BRACKET;
+  if (colon >= start && codeUnitAt(text, colon) === COLON) {
+    if (end - colon - 1 > MAX_PORT_DIGITS) return false;
+    hostEnd = colon;
+    if (end - colon - 1 > 0) into.portStart = colon + 1;
+  } else if (!bracketed && indexOfCode(text, COLON, start, end) >= 0) {
+    // No port: anything else after a colon is not an endpoint.
+    return false;
   }
-  if (position !== end) return undefined;
-  const number = text.slice(start, end);
-  // JSON has no leading zeros: CloudFront writes status `000`.
-  return integerDigits > 1 && text.charCodeAt(integerStart) === ZERO ? String(Number(number)) : number;
+  let hostStart = start;
+  if (bracketed) {
+    if (codeUnitAt(text, hostEnd - 1) !== CLOSE_BRACKET) return false;
+    hostStart++;
+    hostEnd--;
+  }
+  into.hostStart = hostStart;
+  into.hostEnd = hostEnd;
+  return true;
+}
+
+/** Where the parts of an HTTP request line are (see {@link splitRequestLine}); -1 for an absent part. */
+export interface RequestRanges {
+  /** End of the method, or -1 when the line has no space (then it is all target). */
+  methodEnd: number;
+  targetStart: number;
+  targetEnd: number;
+  /** The `?` that starts the query inside the target, or -1 (also when not asked for). */
+  queryMark: number;
+  /** Where the protocol starts (it ends at {@link end}), or -1. */
+  protocolStart: number;
+  /** The end of the line without its trailing spaces. */
+  end: number;
+}
+
+/**
+ * Splits the HTTP request line `[start, end)` of `text`: the method is the text before the first
+ * space, the protocol the text after the last space when it is `HTTP/…` or `-`, and the target
+ * all between, spaces included (ALB logs URLs with spaces as received). Trailing spaces are
+ * ignored: TCP listeners log `"- - - "`. With `splitQuery`, the target is split at its first `?`.
+ */
+export function splitRequestLine(
+  text: CodeUnits,
+  start: number,
+  end: number,
+  splitQuery: boolean,
+  into: RequestRanges,
+): void {
+  let trimmedEnd = end;
+  while (trimmedEnd > start && codeUnitAt(text, trimmedEnd - 1) === SPACE) trimmedEnd--;
+  into.end = trimmedEnd;
+  into.queryMark = -1;
+  into.protocolStart = -1;
+  const firstSpace = indexOfCode(text, SPACE, start, trimmedEnd);
+  into.methodEnd = firstSpace;
+  if (firstSpace < 0) {
+    into.targetStart = start;
+    into.targetEnd = trimmedEnd;
+    return;
+  }
+  const lastSpace = lastIndexOfCode(text, SPACE, firstSpace, trimmedEnd);
+  const hasProtocol = lastSpace > firstSpace && isProtocolAt(text, lastSpace + 1, trimmedEnd);
+  into.targetStart = firstSpace + 1;
+  into.targetEnd = hasProtocol ? lastSpace : trimmedEnd;
+  if (hasProtocol) into.protocolStart = lastSpace + 1;
+  if (splitQuery) into.queryMark = indexOfCode(text, QUESTION_MARK, into.targetStart, into.targetEnd);
+}
+
+/** Whether `[from, to)` of `text` is a protocol: `-` or `HTTP/…`. */
+function isProtocolAt(text: CodeUnits, from: number, to: number): boolean {
+  if (to - from === 1) return codeUnitAt(text, from) === DASH;
+  return (
+    to - from >= 5 &&
+    codeUnitAt(text, from) === LETTER_H &&
+    codeUnitAt(text, from + 1) === LETTER_T &&
+    codeUnitAt(text, from + 2) === LETTER_T &&
+    codeUnitAt(text, from + 3) === LETTER_P &&
+    codeUnitAt(text, from + 4) === SLASH
+  );
 }
 
 /** Decodes `%XX` escapes; text with a malformed escape is kept as it is rather than failing the record. */
@@ -392,6 +520,15 @@ export class DelimitedRecordWriter {
   private members = '';
   /** The current line's `invalid_fields` members so far, each with a leading comma. */
   private invalid = '';
+  private readonly endpoint: EndpointRanges = { hostStart: 0, hostEnd: 0, portStart: -1 };
+  private readonly request: RequestRanges = {
+    methodEnd: -1,
+    targetStart: 0,
+    targetEnd: 0,
+    queryMark: -1,
+    protocolStart: -1,
+    end: 0,
+  };
 
   constructor(private readonly layout: DelimitedLayout) {
     this.scanner = new DelimitedScanner(layout.syntax);
@@ -512,90 +649,48 @@ export class DelimitedRecordWriter {
   }
 
   /**
-   * `,"x_ip":"…","x_port":N` for the current `ip:port` value (`[v6]:port`, or a bare IPv6 address
-   * whose port follows its last colon), or undefined when what follows the last colon is not a
-   * port. One backward walk over the port's digits finds the colon: no search, no second pass.
+   * `,"x_ip":"…","x_port":N` for the current `ip:port` value (see {@link splitEndpoint}), or
+   * undefined when what follows the last colon is not a port.
    */
   private endpointMembers(compiled: CompiledField): string | undefined {
     const scanner = this.scanner;
-    const line = scanner.line;
-    const start = scanner.start;
-    const end = scanner.end;
-    let colon = end - 1;
-    while (colon >= start && isDigit(line.charCodeAt(colon))) colon--;
-    let hostEnd = end;
-    let port = '';
-    if (colon >= start && line.charCodeAt(colon) === COLON) {
-      const digits = end - colon - 1;
-      if (digits > MAX_PORT_DIGITS) return undefined;
-      hostEnd = colon;
-      if (digits > 0) port = compiled.parts[1] + (decimalJson(line, colon + 1, end) as string);
-    } else {
-      // No port: an address alone is fine, anything else after a colon (`host:http`) is not.
-      const anyColon = line.indexOf(':', start);
-      if (anyColon >= 0 && anyColon < end && line.charCodeAt(start) !== OPEN_BRACKET) return undefined;
-    }
-    let hostStart = start;
-    if (line.charCodeAt(start) === OPEN_BRACKET) {
-      if (line.charCodeAt(hostEnd - 1) !== CLOSE_BRACKET) return undefined;
-      hostStart++;
-      hostEnd--;
-    }
-    return hostEnd > hostStart ? compiled.parts[0] + scanner.jsonOf(hostStart, hostEnd) + port : port;
+    const endpoint = this.endpoint;
+    if (!splitEndpoint(scanner.line, scanner.start, scanner.end, endpoint)) return undefined;
+    const port =
+      endpoint.portStart < 0
+        ? ''
+        : compiled.parts[1] + (decimalJson(scanner.line, endpoint.portStart, scanner.end) as string);
+    return endpoint.hostEnd > endpoint.hostStart
+      ? compiled.parts[0] + scanner.jsonOf(endpoint.hostStart, endpoint.hostEnd) + port
+      : port;
   }
 
-  /**
-   * The members of an HTTP request line: the method is the text before the first space, the
-   * protocol the text after the last space when it is `HTTP/…` or `-`, and the target all between,
-   * spaces included (ALB logs URLs with spaces as received). Trailing spaces are ignored: TCP
-   * listeners log `"- - - "`.
-   */
+  /** The members of an HTTP request line, split as {@link splitRequestLine} says. */
   private requestMembers(compiled: CompiledField): string {
     const scanner = this.scanner;
-    const line = scanner.line;
     // Indexed reads: array destructuring would run the iterator protocol on every line.
     const parts = compiled.parts;
     const whole = parts[0] as string;
-    const method = parts[1] as string;
-    const target = parts[2] as string;
     const query = parts[3] as string;
-    const protocol = parts[4] as string;
-    const start = scanner.start;
-    let end = scanner.end;
+    const request = this.request;
+    splitRequestLine(scanner.line, scanner.start, scanner.end, query !== '', request);
     let members = whole === '' ? '' : whole + scanner.json();
-    while (end > start && line.charCodeAt(end - 1) === SPACE) end--;
-    const firstSpace = line.indexOf(' ', start);
-    if (firstSpace < 0 || firstSpace >= end) return members + this.part(target, start, end);
-    members += this.part(method, start, firstSpace);
-    const lastSpace = lastIndexOfCode(line, SPACE, firstSpace, end);
-    const hasProtocol = lastSpace > firstSpace && isProtocol(line, lastSpace + 1, end);
-    const targetStart = firstSpace + 1;
-    const targetEnd = hasProtocol ? lastSpace : end;
-    const questionMark = query === '' ? -1 : line.indexOf('?', targetStart);
-    if (questionMark < 0 || questionMark >= targetEnd) members += this.part(target, targetStart, targetEnd);
-    else
-      members += this.part(target, targetStart, questionMark) + this.part(query, questionMark + 1, targetEnd);
-    return hasProtocol ? members + this.part(protocol, lastSpace + 1, end) : members;
+    if (request.methodEnd >= 0) members += this.part(parts[1] as string, scanner.start, request.methodEnd);
+    if (request.queryMark < 0) {
+      members += this.part(parts[2] as string, request.targetStart, request.targetEnd);
+    } else {
+      members +=
+        this.part(parts[2] as string, request.targetStart, request.queryMark) +
+        this.part(query, request.queryMark + 1, request.targetEnd);
+    }
+    return request.protocolStart < 0
+      ? members
+      : members + this.part(parts[4] as string, request.protocolStart, request.end);
   }
 
   /** `prefix` + part `[from, to)` as a JSON string, or nothing when the part is empty or `-`. */
   private part(prefix: string, from: number, to: number): string {
-    const line = this.scanner.line;
-    if (prefix === '' || to <= from || (to - from === 1 && line.charCodeAt(from) === DASH)) return '';
+    if (prefix === '' || isAbsentAt(this.scanner.line, from, to)) return '';
     return prefix + this.scanner.jsonOf(from, to);
   }
-}
-
-/**
- * The last index of `code` in `[from, to)` of `text`, or -1. A loop, not `lastIndexOf`: what it
- * looks for (a port's colon, a request's protocol) is a few characters from the end, and the
- * built-in costs more to call than such a short walk.
- */
-function lastIndexOfCode(text: string, code: number, from: number, to: number): number {
-  for (let index = to - 1; index >= from; index--) if (text.charCodeAt(index) === code) return index;
-  return -1;
-}
-
-function isProtocol(line: string, from: number, to: number): boolean {
-  return (to - from === 1 && line.charCodeAt(from) === DASH) || line.startsWith('HTTP/', from);
 }

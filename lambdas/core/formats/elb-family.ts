@@ -5,6 +5,9 @@
  * Elastic's `test-alb.log`), so every line is recognised by its shape and parsed with its own
  * layout, whichever of the three formats was chosen for the object: nothing in a file is lost.
  */
+
+import type { CodeUnits } from '../char-codes';
+import * as charCodes from '../char-codes';
 import { quoteJson } from '../json';
 import { toIsoUtcAssumingUtc, toIsoUtcFast } from '../time';
 import type { RecordParser, RecordResult } from '../types';
@@ -19,6 +22,10 @@ import {
   numberField,
   stringField,
 } from './delimited';
+
+// Hot per-character helpers as local bindings: where modules are compiled to CommonJS one by one
+// (tsx, Jest), every use of an imported name goes through a getter, a cost per character here.
+const { codeUnitAt, indexOfCode, isDigitCode } = charCodes;
 
 /** The shape of one ELB-family line; also the event's `log.type` when it differs from the format's. */
 export type ElbFlavour = 'alb' | 'alb_connection' | 'nlb' | 'elb';
@@ -206,55 +213,61 @@ const DOT = 46;
 const COLON = 58;
 const LETTER_T = 84;
 
-function isDigitAt(line: string, index: number): boolean {
-  const code = line.charCodeAt(index);
-  return code >= 48 && code <= 57;
+function isDigitAt(text: CodeUnits, index: number): boolean {
+  return isDigitCode(codeUnitAt(text, index));
 }
 
-/** Whether `line` has `dddd-dd-ddT` at `index`: the start of an ISO-8601 date-time. */
-function isIsoDateTimeAt(line: string, index: number): boolean {
+/** Whether `[index, end)` of `text` starts with `dddd-dd-ddT`: the start of an ISO-8601 date-time. */
+function isIsoDateTimeAt(text: CodeUnits, index: number, end: number): boolean {
   return (
-    isDigitAt(line, index) &&
-    isDigitAt(line, index + 3) &&
-    line.charCodeAt(index + 4) === DASH &&
-    line.charCodeAt(index + 7) === DASH &&
-    isDigitAt(line, index + 9) &&
-    line.charCodeAt(index + 10) === LETTER_T
+    index + 10 < end &&
+    isDigitAt(text, index) &&
+    isDigitAt(text, index + 3) &&
+    codeUnitAt(text, index + 4) === DASH &&
+    codeUnitAt(text, index + 7) === DASH &&
+    isDigitAt(text, index + 9) &&
+    codeUnitAt(text, index + 10) === LETTER_T
   );
 }
 
-/** Whether `[from, to)` of `line` is a version such as `2.0`. */
-function isVersion(line: string, from: number, to: number): boolean {
-  const dot = line.indexOf('.', from);
+/** Whether `[from, to)` of `text` is a version such as `2.0`. */
+function isVersion(text: CodeUnits, from: number, to: number): boolean {
+  const dot = indexOfCode(text, DOT, from, to);
   if (dot <= from || dot >= to - 1) return false;
-  for (let index = from; index < to; index++) if (index !== dot && !isDigitAt(line, index)) return false;
+  for (let index = from; index < to; index++) if (index !== dot && !isDigitAt(text, index)) return false;
   return true;
 }
 
 /**
- * Which ELB-family layout a line has, from its first values, or undefined for none:
+ * Which ELB-family layout the line `[start, end)` of `text` (a string, or UTF-8 bytes) has, from
+ * its first values, or undefined for none:
  * - `<type> <ISO time> …`: ALB access (`http`, `https`, `h2`, `grpcs`, `ws`, `wss`);
  * - `<type> <version> <time> …`: NLB access (`tls 2.0 …`);
  * - `<ISO time> <ip> <port> …`: ALB connection;
  * - `<ISO time> <name> <ip:port> …`: Classic ELB (names hold only letters, digits and hyphens).
  */
-export function elbFlavourOf(line: string): ElbFlavour | undefined {
-  const firstSpace = line.indexOf(' ');
-  if (firstSpace <= 0) return undefined;
+export function elbFlavourAt(text: CodeUnits, start: number, end: number): ElbFlavour | undefined {
+  const firstSpace = indexOfCode(text, SPACE, start, end);
+  if (firstSpace <= start) return undefined;
   const second = firstSpace + 1;
-  if (isIsoDateTimeAt(line, 0)) {
+  if (isIsoDateTimeAt(text, start, end)) {
     let index = second;
-    for (; index < line.length && line.charCodeAt(index) !== SPACE; index++) {
-      const code = line.charCodeAt(index);
+    for (; index < end && codeUnitAt(text, index) !== SPACE; index++) {
+      const code = codeUnitAt(text, index);
       if (code === DOT || code === COLON) return 'alb_connection';
     }
     return index > second ? 'elb' : undefined;
   }
-  if (isIsoDateTimeAt(line, second)) return 'alb';
-  const secondEnd = line.indexOf(' ', second);
-  if (secondEnd > second && isVersion(line, second, secondEnd) && isIsoDateTimeAt(line, secondEnd + 1))
+  if (isIsoDateTimeAt(text, second, end)) return 'alb';
+  const secondEnd = indexOfCode(text, SPACE, second, end);
+  if (secondEnd > second && isVersion(text, second, secondEnd) && isIsoDateTimeAt(text, secondEnd + 1, end))
     return 'nlb';
   return undefined;
+}
+
+/** The ELB-family layout of `line` (see {@link elbFlavourAt}), or undefined for none. */
+export function elbFlavourOf(line: string): ElbFlavour | undefined {
+  return elbFlavourAt(line, 0, line.length);
 }
 
 /**

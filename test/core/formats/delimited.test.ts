@@ -129,7 +129,11 @@ describe('decimalJson', () => {
     ['0.000043', '0.000043'],
     ['366', '366'],
     ['000', '0'],
-    ['0070.50', '70.5'],
+    // Leading zeros go, the digits stay as written: a trip through a double would round them.
+    ['0070.50', '70.50'],
+    ['-007', '-7'],
+    ['-0', '-0'],
+    ['0123456789012345678', '123456789012345678'],
   ])('writes %s as the JSON number %s', (text, json) => {
     expect(decimalJson(text, 0, text.length)).toBe(json);
   });

@@ -1,0 +1,573 @@
+/**
+ * The byte engine of delimited layouts: one line's UTF-8 bytes in, its `_source` members out as
+ * UTF-8 JSON bytes, with no string created on the way. It follows the same {@link DelimitedLayout}
+ * tables as {@link DelimitedRecordWriter} (the string engine), cuts values and splits endpoints,
+ * request lines, numbers and times with the same functions, and handles only the common case:
+ * for anything unusual it answers -1 and the caller parses the line with the string engine,
+ * which stays the reference. The two must write the same bytes for every line the byte engine
+ * takes; `test/core/delimited-bytes.test.ts` holds them to it.
+ *
+ * What the byte engine refuses (the string engine decides): a control byte in a value, a quote
+ * left open, a number that is not a plain decimal, an endpoint that does not split, a time that
+ * is not canonical ISO-8601 UTC (`2018-07-02T22:23:00.186641Z`, or zoneless where the layout
+ * reads it as UTC), `%` in a URL-encoded value, a custom field, values past the layout's last
+ * field, too few values, and a line of another flavour (an NLB line in an ALB object).
+ *
+ * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html
+ */
+import * as byteCopy from '../byte-copy';
+import { CharCode } from '../char-codes';
+import { quoteJson } from '../json';
+import * as time from '../time';
+import type { DelimitedField, DelimitedLayout, EndpointRanges, RequestRanges, TimeParser } from './delimited';
+import * as delimited from './delimited';
+
+// Functions called for every value as local bindings: where modules are compiled to CommonJS one
+// by one (tsx, Jest), every use of an imported name goes through a getter.
+const { copyForward, copyWithinBytes, viewOf, writeWords } = byteCopy;
+const { isCanonicalIsoAt, toIsoUtcAssumingUtc, toIsoUtcFast } = time;
+const { decimalDigitsStart, isAbsentAt, splitEndpoint, splitRequestLine } = delimited;
+
+/**
+ * Encodes the lines of one format from bytes to `_source` members, or declines a line. Stateless
+ * between lines: declining a line changes nothing for the next.
+ *
+ * The line, the output and the encoder's {@link constants} (member names) live in one array, the
+ * caller's arena: every copy is then a `copyWithin` or a word-wide loop, and no view is
+ * allocated. On this path per-byte JavaScript costs more than the gunzip that precedes it.
+ */
+export interface ByteLineEncoder {
+  /** The bytes the encoder copies from (member names); the caller keeps them in the arena. */
+  readonly constants: Uint8Array;
+  /**
+   * Writes the members of line `[start, end)` of `arena` from `outPos`, each with a leading
+   * comma (`,"type":"h2","elb":"app/…"`), copying names from {@link constants} at `constantsAt`,
+   * and finds the line's event time. The output must not overlap the line or the constants.
+   *
+   * @returns the position after the members, or -1 when the line must take the string path
+   *   (what was written after `outPos` is then garbage).
+   */
+  encode(arena: Uint8Array, constantsAt: number, start: number, end: number, outPos: number): number;
+  /** The last encoded line's event time: bytes `[timeStart, timeEnd)` of the arena. */
+  readonly timeStart: number;
+  readonly timeEnd: number;
+  /** The time is zoneless: its ISO-8601 UTC form is its text and a `Z`. */
+  readonly timeIsZoneless: boolean;
+  /** The most bytes {@link encode} writes for a line of `lineBytes` bytes. */
+  maxOutputBytes(lineBytes: number): number;
+  /** Every member name {@link encode} may write. */
+  readonly memberNames: ReadonlySet<string>;
+}
+
+/** How the byte engine writes a field; numbers, so the hot switch compares integers. */
+enum Kind {
+  String,
+  UrlEncoded,
+  Number,
+  Endpoint,
+  Request,
+  EventTime,
+  Time,
+  /** A kind the byte engine leaves to the string engine: the line is declined when it has a value. */
+  Declined,
+  /** The same, for a value the string engine requires (CloudFront's date and time): always declined. */
+  AlwaysDeclined,
+}
+
+/** What the time fields accept, by the string engine's parser: the same times, as bytes. */
+const TIME_ZONES = new Map<TimeParser, 'utc' | 'utc-or-zoneless'>([
+  [toIsoUtcFast, 'utc'],
+  [toIsoUtcAssumingUtc, 'utc-or-zoneless'],
+]);
+
+/** A constant's place in {@link DelimitedByteEncoder.constants}: `[start, end)`, or empty. */
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+interface ByteField {
+  readonly kind: Kind;
+  /** `,"name":` */
+  readonly prefix: Span;
+  /** `,"name":"`: the prefix of a value that is not quoted in the line. */
+  readonly quotedPrefix: Span;
+  /** Endpoints: `,"x_ip":"`, `,"x_port":`; requests: whole, method, target, query, protocol as `,"name":"`. */
+  readonly parts: readonly Span[];
+  /** Time fields: whether a zoneless time is read as UTC. */
+  readonly zonelessIsUtc: boolean;
+}
+
+/** Collects the encoder's constant bytes; each text is stored once. */
+class ConstantBytes {
+  private readonly texts = new Map<string, Span>();
+  private length = 0;
+
+  add(text: string): Span {
+    let span = this.texts.get(text);
+    if (span === undefined) {
+      const start = this.length;
+      this.length += Buffer.byteLength(text);
+      span = { start, end: this.length };
+      this.texts.set(text, span);
+    }
+    return span;
+  }
+
+  bytes(): Uint8Array {
+    const bytes = new Uint8Array(this.length);
+    for (const [text, span] of this.texts) bytes.set(Buffer.from(text), span.start);
+    return bytes;
+  }
+}
+
+const EMPTY: Span = { start: 0, end: 0 };
+
+function timeKind(parse: TimeParser, kind: Kind.EventTime | Kind.Time): Kind {
+  return TIME_ZONES.has(parse) ? kind : Kind.Declined;
+}
+
+function compileField(field: DelimitedField, constants: ConstantBytes): ByteField {
+  // `,"name":"`, whose first bytes are `,"name":`.
+  const quotedPrefix = constants.add(`,${quoteJson(field.name)}:"`);
+  const base = {
+    prefix: { start: quotedPrefix.start, end: quotedPrefix.end - 1 },
+    quotedPrefix,
+    parts: [] as Span[],
+    zonelessIsUtc: false,
+  };
+  const part = (name: string | undefined, quoted: boolean): Span =>
+    name === undefined ? EMPTY : constants.add(`,${quoteJson(name)}:${quoted ? '"' : ''}`);
+  switch (field.kind) {
+    case 'string':
+      return { ...base, kind: Kind.String };
+    case 'url-encoded':
+      return { ...base, kind: Kind.UrlEncoded };
+    case 'number':
+      return { ...base, kind: Kind.Number };
+    case 'endpoint':
+      return {
+        ...base,
+        kind: Kind.Endpoint,
+        parts: [part(`${field.name}_ip`, true), part(`${field.name}_port`, false)],
+      };
+    case 'request': {
+      const { whole, method, target, query, protocol } = field.parts;
+      const parts = [whole, method, target, query, protocol].map((name) => part(name, true));
+      return { ...base, kind: Kind.Request, parts };
+    }
+    case 'event-time':
+    case 'time':
+      return {
+        ...base,
+        kind: timeKind(field.parse, field.kind === 'event-time' ? Kind.EventTime : Kind.Time),
+        zonelessIsUtc: TIME_ZONES.get(field.parse) === 'utc-or-zoneless',
+      };
+    case 'event-date':
+    case 'event-clock':
+      return { ...base, kind: Kind.AlwaysDeclined };
+    case 'custom':
+      return { ...base, kind: Kind.Declined };
+  }
+}
+
+/** The names a field writes its value under, in the string engine too. */
+function memberNamesOf(field: DelimitedField): string[] {
+  switch (field.kind) {
+    case 'endpoint':
+      return [`${field.name}_ip`, `${field.name}_port`];
+    case 'request':
+      return Object.values(field.parts);
+    case 'event-time':
+    case 'event-date':
+    case 'event-clock':
+      return [];
+    default:
+      return [field.name];
+  }
+}
+
+const { SPACE, QUOTE, BACKSLASH, OPEN_BRACKET, CLOSE_BRACKET, DASH } = CharCode;
+const LETTER_Z = 0x5a;
+const PERCENT = 0x25;
+
+// Whether a 32-bit word holds a byte the tokenizer must look at, four bytes per test with the
+// classic bit tricks: `(w - 0x01010101 * n) & ~w & 0x80808080` is non-zero exactly when some byte
+// of `w` is below n (n ≤ 128), and a byte equal to c is a zero byte of `w ^ (0x01010101 * c)`.
+// One expression each, no branches: this runs for every four bytes of a line.
+
+/** Whether a word of a quoted value holds a quote, a backslash or a control byte. */
+function holdsQuotedSpecial(word: number): boolean {
+  const quotes = word ^ 0x22222222;
+  const backslashes = word ^ 0x5c5c5c5c;
+  return (
+    ((((word - 0x20202020) & ~word) |
+      ((quotes - 0x01010101) & ~quotes) |
+      ((backslashes - 0x01010101) & ~backslashes) |
+      0) &
+      0x80808080) !==
+    0
+  );
+}
+
+/** Whether a word of an unquoted value holds a space, a quote, a backslash or a control byte (or `!`). */
+function holdsUnquotedSpecial(word: number): boolean {
+  const backslashes = word ^ 0x5c5c5c5c;
+  return ((((word - 0x23232323) & ~word) | ((backslashes - 0x01010101) & ~backslashes)) & 0x80808080) !== 0;
+}
+
+/**
+ * A {@link ByteLineEncoder} for one {@link DelimitedLayout} with space-separated values (the ELB
+ * family, S3 server access logs). One encoder serves every line of an object.
+ *
+ * The loop over a line's values is written out in {@link encode} (cutting a value, an absent
+ * value, a string or a number): it runs thirty times a line, and a call per step cost more than
+ * the step. Everything rarer is a method.
+ */
+export class DelimitedByteEncoder implements ByteLineEncoder {
+  timeStart = 0;
+  timeEnd = 0;
+  timeIsZoneless = false;
+  readonly memberNames: ReadonlySet<string>;
+  readonly constants: Uint8Array;
+
+  private readonly fields: readonly ByteField[];
+  /** Per field: its kind, and `,"name":"` as words to write and its length. */
+  private readonly kinds: Uint8Array;
+  private readonly prefixWords: readonly Int32Array[];
+  private readonly prefixLengths: Int32Array;
+  private readonly quotes: boolean;
+  private readonly brackets: boolean;
+  private readonly minimumValues: number;
+  /** The longest text the encoder adds around the values of one line. */
+  private readonly framingBytes: number;
+  private readonly endpoint: EndpointRanges = { hostStart: 0, hostEnd: 0, portStart: -1 };
+  private readonly request: RequestRanges = {
+    methodEnd: -1,
+    targetStart: 0,
+    targetEnd: 0,
+    queryMark: -1,
+    protocolStart: -1,
+    end: 0,
+  };
+  // The arena of the line being encoded, a view over it, and where its constants are.
+  private arena: Uint8Array = new Uint8Array(0);
+  private view = viewOf(this.arena);
+  private constantsAt = 0;
+  // The value being written, for the methods of the rarer kinds.
+  private quoted = false;
+  private special = false;
+  private valueEnd = 0;
+
+  /**
+   * @param accepts whether a line is of the layout's flavour; a line it refuses takes the string
+   *   path (the ELB family: a line of another load balancer type gets its own `type` there).
+   * @throws Error for a layout the byte engine cannot follow (tab-separated, no event time).
+   */
+  constructor(
+    layout: DelimitedLayout,
+    private readonly accepts?: (arena: Uint8Array, start: number, end: number) => boolean,
+  ) {
+    if (layout.syntax.separator !== 'space')
+      throw new Error(`${layout.description}: the byte engine reads space-separated values only`);
+    if (!layout.fields.some((field) => field.kind === 'event-time'))
+      throw new Error(`${layout.description}: the byte engine needs an event-time field`);
+    const constants = new ConstantBytes();
+    this.fields = layout.fields.map((field) => compileField(field, constants));
+    this.constants = constants.bytes();
+    this.kinds = Uint8Array.from(this.fields, (field) => field.kind);
+    this.prefixWords = layout.fields.map((field) => byteCopy.wordsOf(`,${quoteJson(field.name)}:"`));
+    this.prefixLengths = Int32Array.from(
+      this.fields,
+      (field) => field.quotedPrefix.end - field.quotedPrefix.start,
+    );
+    this.quotes = layout.syntax.quotes;
+    this.brackets = layout.syntax.brackets;
+    this.minimumValues = layout.minimumValues;
+    this.memberNames = new Set(layout.fields.flatMap(memberNamesOf));
+    let framing = 0;
+    for (const field of this.fields) {
+      framing += field.quotedPrefix.end - field.quotedPrefix.start + 4;
+      for (const part of field.parts) framing += part.end - part.start + 4;
+    }
+    this.framingBytes = framing;
+  }
+
+  maxOutputBytes(lineBytes: number): number {
+    // A value is written at most twice (a request line's whole and its parts), each byte at most
+    // twice (escaped), plus the names and quotes, and a word-wide copy's overrun.
+    return 4 * lineBytes + this.framingBytes + 4;
+  }
+
+  encode(arena: Uint8Array, constantsAt: number, start: number, end: number, outPos: number): number {
+    if (this.accepts !== undefined && !this.accepts(arena, start, end)) return -1;
+    if (arena !== this.arena) {
+      this.arena = arena;
+      this.view = viewOf(arena);
+    }
+    this.constantsAt = constantsAt;
+    const view = this.view;
+    const kinds = this.kinds;
+    const fieldCount = kinds.length;
+    const quotes = this.quotes;
+    let timeSeen = false;
+    let position = start;
+    let at = outPos;
+    let count = 0;
+    for (; count < fieldCount; count++) {
+      // Cut the next value as the string engine's scanner does: runs of spaces separate values,
+      // a quoted value runs to its closing unescaped quote, a bracketed one to its `]`.
+      while (position < end && arena[position] === SPACE) position++;
+      if (position >= end) break;
+      let valueStart = position;
+      let valueEnd: number;
+      let quoted = false;
+      let special = false;
+      const first = arena[position] as number;
+      if (first === QUOTE && quotes) {
+        let index = position + 1;
+        for (;;) {
+          // Four bytes at a time while none is a quote, a backslash or a control byte.
+          while (index + 4 <= end && !holdsQuotedSpecial(view.getUint32(index, true))) index += 4;
+          if (index >= end) return -1;
+          const byte = arena[index] as number;
+          if (byte === QUOTE) break;
+          if (byte < SPACE) return -1;
+          if (byte === BACKSLASH) {
+            // The escaped byte cannot close the value; a control byte is refused all the same.
+            special = true;
+            index++;
+            if (index < end && (arena[index] as number) < SPACE) return -1;
+          }
+          index++;
+        }
+        quoted = true;
+        valueStart = position + 1;
+        valueEnd = index;
+        position = index + 1;
+      } else if (first === OPEN_BRACKET && this.brackets) {
+        valueEnd = this.bracketEnd(position + 1, end);
+        if (valueEnd < 0) return -1;
+        special = this.special;
+        valueStart = position + 1;
+        position = valueEnd + 1;
+      } else {
+        let index = position;
+        for (;;) {
+          // Four bytes at a time while none is a space, a quote, a backslash or a control byte.
+          while (index + 4 <= end && !holdsUnquotedSpecial(view.getUint32(index, true))) index += 4;
+          if (index >= end) break;
+          const byte = arena[index] as number;
+          if (byte === SPACE) break;
+          if (byte < SPACE) return -1;
+          if (byte === QUOTE || byte === BACKSLASH) special = true;
+          index++;
+        }
+        valueEnd = index;
+        position = index;
+      }
+      const kind = kinds[count] as number;
+      // `-` or nothing: the member is left out; the string engine refuses a line without its time.
+      if (valueEnd === valueStart || (valueEnd === valueStart + 1 && arena[valueStart] === DASH)) {
+        if (kind === Kind.EventTime || kind === Kind.AlwaysDeclined) return -1;
+        continue;
+      }
+      if (kind === Kind.String && !special) {
+        // The name (written as words), then the value as it is in the line: with its quotes, or
+        // between quotes of its own.
+        writeWords(view, this.prefixWords[count] as Int32Array, at);
+        const prefixLength = this.prefixLengths[count] as number;
+        if (quoted) {
+          at = copyForward(arena, view, valueStart - 1, valueEnd + 1, at + prefixLength - 1);
+        } else {
+          at = copyForward(arena, view, valueStart, valueEnd, at + prefixLength);
+          arena[at++] = QUOTE;
+        }
+      } else if (kind === Kind.Number) {
+        const digits = special ? -1 : decimalDigitsStart(arena, valueStart, valueEnd);
+        if (digits < 0) return -1;
+        writeWords(view, this.prefixWords[count] as Int32Array, at);
+        at += (this.prefixLengths[count] as number) - 1;
+        if (arena[valueStart] === DASH) arena[at++] = DASH;
+        at = copyForward(arena, view, digits, valueEnd, at);
+      } else if (kind === Kind.EventTime) {
+        // The time is the document's `@timestamp`, not a member.
+        const field = this.fields[count] as ByteField;
+        if (special || !isTime(field, arena, valueStart, valueEnd)) return -1;
+        this.timeStart = valueStart;
+        this.timeEnd = valueEnd;
+        this.timeIsZoneless = arena[valueEnd - 1] !== LETTER_Z;
+        timeSeen = true;
+      } else {
+        this.quoted = quoted;
+        this.special = special;
+        this.valueEnd = valueEnd;
+        at = this.writeRarer(this.fields[count] as ByteField, valueStart, at);
+        if (at < 0) return -1;
+      }
+    }
+    if (count < this.minimumValues || !timeSeen) return -1;
+    // Values past the last field go to `extra_fields` in the string engine.
+    if (count === fieldCount) {
+      while (position < end && arena[position] === SPACE) position++;
+      if (position < end) return -1;
+    }
+    return at;
+  }
+
+  /**
+   * The `]` that closes a bracketed value starting at `from`, or -1 (a control byte, no `]`);
+   * {@link special} tells whether the value holds a quote or a backslash.
+   */
+  private bracketEnd(from: number, end: number): number {
+    const arena = this.arena;
+    this.special = false;
+    for (let index = from; index < end; index++) {
+      const byte = arena[index] as number;
+      if (byte === CLOSE_BRACKET) return index;
+      if (byte < SPACE) return -1;
+      if (byte === QUOTE || byte === BACKSLASH) this.special = true;
+    }
+    return -1;
+  }
+
+  /** Writes a value of the rarer kinds, or a string that needs escaping; -1 to decline the line. */
+  private writeRarer(field: ByteField, valueStart: number, at: number): number {
+    const arena = this.arena;
+    const valueEnd = this.valueEnd;
+    switch (field.kind) {
+      case Kind.String:
+        return this.writeString(valueStart, valueEnd, this.constant(field.quotedPrefix, at));
+      case Kind.UrlEncoded:
+        if (indexOfByte(arena, PERCENT, valueStart, valueEnd) >= 0) return -1;
+        return this.writeString(valueStart, valueEnd, this.constant(field.quotedPrefix, at));
+      case Kind.Endpoint:
+        return this.writeEndpoint(field, valueStart, at);
+      case Kind.Request:
+        return this.writeRequest(field, valueStart, at);
+      case Kind.Time: {
+        if (this.special || !isTime(field, arena, valueStart, valueEnd)) return -1;
+        let position = this.move(valueStart, valueEnd, this.constant(field.quotedPrefix, at));
+        if (arena[valueEnd - 1] !== LETTER_Z) arena[position++] = LETTER_Z;
+        arena[position++] = QUOTE;
+        return position;
+      }
+      default:
+        return -1;
+    }
+  }
+
+  /** Copies `[from, to)` of the arena to `at`; returns the position after the copy. */
+  private move(from: number, to: number, at: number): number {
+    return copyWithinBytes(this.arena, this.view, from, to, at);
+  }
+
+  /** Copies a constant to `at`; returns the position after it. */
+  private constant(span: Span, at: number): number {
+    const constantsAt = this.constantsAt;
+    return this.move(constantsAt + span.start, constantsAt + span.end, at);
+  }
+
+  /** Part `[from, to)` of the current value, after its opening quote: its text and the closing quote. */
+  private writeString(from: number, to: number, at: number): number {
+    let position = this.special
+      ? writeEscaped(this.arena, from, to, this.quoted, at)
+      : this.move(from, to, at);
+    this.arena[position++] = QUOTE;
+    return position;
+  }
+
+  /** `[from, to)` as a JSON number (see `decimalDigitsStart`) at `at`, or -1 when it is not a plain decimal. */
+  private writeNumber(from: number, to: number, at: number): number {
+    const arena = this.arena;
+    const digits = decimalDigitsStart(arena, from, to);
+    if (digits < 0) return -1;
+    let position = at;
+    if (arena[from] === DASH) arena[position++] = DASH;
+    return this.move(digits, to, position);
+  }
+
+  private writeEndpoint(field: ByteField, valueStart: number, at: number): number {
+    const endpoint = this.endpoint;
+    if (this.special || !splitEndpoint(this.arena, valueStart, this.valueEnd, endpoint)) return -1;
+    let position = at;
+    if (endpoint.hostEnd > endpoint.hostStart) {
+      position = this.constant(field.parts[0] as Span, position);
+      position = this.move(endpoint.hostStart, endpoint.hostEnd, position);
+      this.arena[position++] = QUOTE;
+    }
+    if (endpoint.portStart >= 0) {
+      position = this.constant(field.parts[1] as Span, position);
+      position = this.writeNumber(endpoint.portStart, this.valueEnd, position);
+    }
+    return position;
+  }
+
+  private writeRequest(field: ByteField, start: number, at: number): number {
+    const parts = field.parts;
+    const request = this.request;
+    const query = parts[3] as Span;
+    splitRequestLine(this.arena, start, this.valueEnd, query.end > query.start, request);
+    let position = at;
+    const whole = parts[0] as Span;
+    if (whole.end > whole.start)
+      position = this.writeString(start, this.valueEnd, this.constant(whole, position));
+    if (request.methodEnd >= 0) position = this.writePart(parts[1], start, request.methodEnd, position);
+    if (request.queryMark < 0) {
+      position = this.writePart(parts[2], request.targetStart, request.targetEnd, position);
+    } else {
+      position = this.writePart(parts[2], request.targetStart, request.queryMark, position);
+      position = this.writePart(query, request.queryMark + 1, request.targetEnd, position);
+    }
+    if (request.protocolStart >= 0)
+      position = this.writePart(parts[4], request.protocolStart, request.end, position);
+    return position;
+  }
+
+  /** A part's name and `[from, to)` as a JSON string, or nothing when the part is unnamed, empty or `-`. */
+  private writePart(prefix: Span | undefined, from: number, to: number, at: number): number {
+    if (prefix === undefined || prefix.end === prefix.start || isAbsentAt(this.arena, from, to)) return at;
+    return this.writeString(from, to, this.constant(prefix, at));
+  }
+}
+
+/** Whether `[start, end)` is a time the field takes: canonical ISO-8601 UTC, or zoneless where read as UTC. */
+function isTime(field: ByteField, arena: Uint8Array, start: number, end: number): boolean {
+  return (
+    isCanonicalIsoAt(arena, start, end, true) ||
+    (field.zonelessIsUtc && isCanonicalIsoAt(arena, start, end, false))
+  );
+}
+
+function indexOfByte(input: Uint8Array, byte: number, from: number, to: number): number {
+  for (let index = from; index < to; index++) if (input[index] === byte) return index;
+  return -1;
+}
+
+/**
+ * `[from, to)` as the inside of a JSON string, as the string engine writes it: inside quotes,
+ * `\"` and `\\` stand for `"` and `\` and so are already JSON, and any other backslash is a
+ * backslash (written `\\`); outside quotes every `"` and `\` is escaped.
+ */
+function writeEscaped(arena: Uint8Array, from: number, to: number, quoted: boolean, at: number): number {
+  let position = at;
+  for (let index = from; index < to; index++) {
+    const byte = arena[index] as number;
+    if (byte === BACKSLASH) {
+      const next = index + 1 < to ? (arena[index + 1] as number) : -1;
+      arena[position++] = BACKSLASH;
+      if (quoted && (next === QUOTE || next === BACKSLASH)) {
+        arena[position++] = next;
+        index++;
+      } else {
+        arena[position++] = BACKSLASH;
+      }
+    } else if (byte === QUOTE) {
+      arena[position++] = BACKSLASH;
+      arena[position++] = QUOTE;
+    } else {
+      arena[position++] = byte;
+    }
+  }
+  return position;
+}
