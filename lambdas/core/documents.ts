@@ -56,9 +56,14 @@ export function objectIdentityHash(object: ObjectIdentity): string {
     .slice(0, 22);
 }
 
+/** What every generated `_id` of the object whose identity hash is `identityHash` starts with. */
+export function generatedIdStem(identityHash: string): string {
+  return `${identityHash}-`;
+}
+
 /** The document id of record `recordNumber` of the object whose identity hash is `identityHash`. */
 export function generatedDocumentId(identityHash: string, recordNumber: number): string {
-  return `${identityHash}-${recordNumber}`;
+  return `${generatedIdStem(identityHash)}${recordNumber}`;
 }
 
 /** `s3://bucket/key`, or the local path when there is no bucket: the documents' `log.file`. */
@@ -117,6 +122,32 @@ export interface DocumentSettings {
   /** Named groups matched on the key become fields of every document. */
   readonly keyFields?: RegExp;
 }
+
+/** How every `_source` starts: the time follows, then `"`. */
+export const SOURCE_HEAD = '{"@timestamp":"';
+
+/**
+ * The parts of one object's documents of one type that are the same for every record, for an
+ * engine that writes documents as bytes (`bulk-encoder.ts`). A document of record `n` whose event
+ * time is `T` (ISO-8601 UTC) and whose members are `M` (each with a leading comma) has
+ * - the index `indexStem` + `T`'s day as `YYYY.MM.DD`,
+ * - the generated id `idStem` + `n`,
+ * - the `_source` {@link SOURCE_HEAD} + `T` + `"` + `M` + `tail` + `n` + `}}`,
+ * exactly as {@link DocumentBuilder.build} writes it, which is built from the same parts.
+ */
+export interface DocumentFraming {
+  /** `<prefix>-<type>-` */
+  readonly indexStem: string;
+  /** `<identity hash>-` */
+  readonly idStem: string;
+  /** The key fields' members (each with a leading comma), then `,"log":{"type":…,"file":…,"line":` */
+  readonly tail: string;
+  /** The key fields' names: a record with a member of one of these names keeps its own value. */
+  readonly keyFieldNames: readonly string[];
+}
+
+/** What closes a `_source`, after the record number. */
+export const SOURCE_CLOSE = '}}';
 
 /** One search document. */
 export interface SearchDocument {
@@ -189,17 +220,31 @@ export class DocumentBuilder {
     const index = this.indexName(type, timestamp);
     if (index === undefined) return { problem: `event type "${type}" cannot be part of an index name` };
     const fields = event.fields;
-    let source = fields === '' ? `{"@timestamp":"${timestamp}"` : `{"@timestamp":"${timestamp}",${fields}`;
+    let source = fields === '' ? `${SOURCE_HEAD}${timestamp}"` : `${SOURCE_HEAD}${timestamp}",${fields}`;
     for (const [name, member] of this.keyFields) {
       if (fields === '' || !hasTopLevelMember(fields, name)) source += `,${member}`;
     }
-    source += `${this.logMemberHead(type)}${recordNumber}}}`;
+    source += `${this.logMemberHead(type)}${recordNumber}${SOURCE_CLOSE}`;
     const naturalId = event.naturalId;
     const id =
       naturalId !== undefined && naturalId !== '' && naturalId.length <= MAX_NATURAL_ID_LENGTH
         ? naturalId
         : generatedDocumentId(this.identityHash, recordNumber);
     return { index, id, source };
+  }
+
+  /**
+   * The constant parts of this object's documents of `type` (see {@link DocumentFraming}), or
+   * undefined when `type` cannot be part of an index name.
+   */
+  framing(type: string): DocumentFraming | undefined {
+    if (!INDEX_TYPE.test(type)) return undefined;
+    return {
+      indexStem: this.indexStem(type),
+      idStem: generatedIdStem(this.identityHash),
+      tail: this.keyFields.map(([, member]) => `,${member}`).join('') + this.logMemberHead(type),
+      keyFieldNames: this.keyFields.map(([name]) => name),
+    };
   }
 
   private indexName(type: string, timestamp: string): string | undefined {
@@ -211,13 +256,17 @@ export class DocumentBuilder {
     let index = this.indexNames.get(cacheKey);
     if (index === undefined) {
       if (!INDEX_TYPE.test(type)) return undefined;
-      index = `${this.indexPrefix}-${type}-${day.replaceAll('-', '.')}`;
+      index = `${this.indexStem(type)}${day.replaceAll('-', '.')}`;
       // Keeps the cache small when one object spans many days (a backfilled archive).
       if (this.indexNames.size > 1000) this.indexNames.clear();
       this.indexNames.set(cacheKey, index);
     }
     this.lastIndex = { type, day, index };
     return index;
+  }
+
+  private indexStem(type: string): string {
+    return `${this.indexPrefix}-${type}-`;
   }
 
   private logMemberHead(type: string): string {

@@ -2,6 +2,7 @@
  * The parsing core's public surface: callers (the indexer, the Firehose processor, the CLI, the
  * benchmark) import from here. Nothing in the core imports Lambda or the AWS SDK.
  */
+
 export {
   BulkBatcher,
   type BulkBody,
@@ -12,6 +13,7 @@ export {
   DEFAULT_MAX_BULK_DOCUMENTS,
   type OversizedDocument,
 } from './bulk';
+export { type BulkBatch, BulkEncoding, encodeBulk } from './bulk-encoder';
 export {
   DEFAULT_INDEX_PREFIX,
   DocumentBuilder,

@@ -5,7 +5,15 @@
 import { DocumentBuilder, indexPrefixProblem } from './documents';
 import { detectFormatByContent, detectFormatByKey, formatByName, LOG_FORMATS } from './formats';
 import { formatOptionsOf, type LogSource, resolveLogSource } from './log-sources';
-import { type FirstLine, openLogObject, type ReadLimits, type ReadPosition } from './object-reader';
+import {
+  type FirstLine,
+  type LogObjectReader,
+  openLogObject,
+  type RawRecordError,
+  type ReadLimits,
+  type ReadPosition,
+  type ReadStart,
+} from './object-reader';
 import type {
   FormatName,
   FormatOptions,
@@ -109,9 +117,33 @@ interface ResolvedFormat {
   readonly options: FormatOptions;
 }
 
-/** The parse of one object: iterate it once for the batches, then read {@link summary}. */
-export class ObjectParse implements AsyncIterable<ParseBatch> {
-  private readonly counts: ParseSummary = {
+/** An object ready to be read: its format resolved, its parser and document builder made. */
+export interface OpenedObject {
+  readonly kind: 'ready';
+  readonly reader: LogObjectReader;
+  readonly format: LogFormat;
+  readonly documents: DocumentBuilder;
+}
+
+/**
+ * What opening an object can end in: ready to read; nothing to read (a key the format ignores,
+ * an empty object); or a rejected first line when the format cannot be detected.
+ */
+export type OpenResult =
+  | OpenedObject
+  | { readonly kind: 'nothing' }
+  | { readonly kind: 'undetectable'; readonly item: RejectedItem; readonly next: ReadPosition };
+
+/**
+ * The part of parsing one object that every engine shares, so that {@link parseObject} and the
+ * byte engine (`encodeBulk`) cannot drift apart: the request's checks, the format's resolution
+ * (explicit, log source, key, content), ignored keys, the reader and its start, the parser and the
+ * document builder, header lines (which make a ranged continuation unsafe), the string path of
+ * one record, and the summary's counts.
+ */
+export class ObjectSession {
+  /** The counts so far; final after the object has been read. */
+  readonly counts: ParseSummary = {
     format: undefined,
     detectedBy: undefined,
     records: 0,
@@ -124,11 +156,16 @@ export class ObjectParse implements AsyncIterable<ParseBatch> {
     ignored: false,
     error: undefined,
   };
-  private iterated = false;
   private readonly keyFields: RegExp | undefined;
+  private reader: LogObjectReader | undefined;
+  private parser: RecordParser | undefined;
+  private documents: DocumentBuilder | undefined;
+  // A skip before the first event is a header line: a ranged read would miss it.
+  private eventSeen = false;
+  private headerSeen = false;
 
   /** @throws Error for a bad request (an invalid index prefix or key-fields pattern, a bad start). */
-  constructor(private readonly request: ParseObjectRequest) {
+  constructor(readonly request: ParseObjectRequest) {
     const prefixProblem =
       request.indexPrefix === undefined ? undefined : indexPrefixProblem(request.indexPrefix);
     if (prefixProblem !== undefined) throw new Error(prefixProblem);
@@ -142,15 +179,125 @@ export class ObjectParse implements AsyncIterable<ParseBatch> {
     this.keyFields = typeof pattern === 'string' ? new RegExp(pattern) : pattern;
   }
 
-  /** The counts so far; final after the iteration has ended. */
-  get summary(): Readonly<ParseSummary> {
-    return this.counts;
+  /**
+   * Resolves the format (reading the first line when only the content can tell), and makes the
+   * parser and the document builder.
+   *
+   * @throws only for a failure of the body itself, or a parser that cannot be made from its options.
+   */
+  async open(): Promise<OpenResult> {
+    const { request, counts } = this;
+    const key = request.object.key;
+    let resolved = this.formatBeforeReading();
+    const ignores = resolved === undefined ? LOG_FORMATS : [resolved.format];
+    if (ignores.some((format) => format.isIgnoredKey?.(key) === true)) {
+      counts.ignored = true;
+      return { kind: 'nothing' };
+    }
+    const reader = openLogObject(request.body, request.limits);
+    this.reader = reader;
+    if (resolved === undefined) {
+      const firstLine = await reader.firstLine();
+      if (firstLine === undefined) return { kind: 'nothing' };
+      const byContent = detectFormatByContent(firstLine.text);
+      if (byContent === undefined) return this.undetectable(firstLine);
+      resolved = { format: byContent, detectedBy: 'content', options: request.options ?? {} };
+    }
+    counts.format = resolved.format.name;
+    counts.detectedBy = resolved.detectedBy;
+    this.parser = resolved.format.createParser({ object: request.object, options: resolved.options });
+    const documents = new DocumentBuilder({
+      object: request.object,
+      type: resolved.format.name,
+      ...(request.indexPrefix !== undefined && { indexPrefix: request.indexPrefix }),
+      ...(this.keyFields !== undefined && { keyFields: this.keyFields }),
+    });
+    this.documents = documents;
+    return { kind: 'ready', reader, format: resolved.format, documents };
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<ParseBatch> {
-    if (this.iterated) throw new Error('an ObjectParse can be iterated only once');
-    this.iterated = true;
-    return this.batches();
+  /** Where the reader starts, and the preamble that shows a stateful parser the header lines it skips. */
+  readStart(): ReadStart {
+    const { request } = this;
+    const parser = this.requireParser();
+    return {
+      ...(request.startRecord !== undefined && { startRecord: request.startRecord }),
+      ...(request.startByte !== undefined && { startByte: request.startByte }),
+      preamble: (text: string, recordNumber: number): boolean => {
+        const kind = safeParse(parser, text, recordNumber).kind;
+        if (kind === 'skip') this.headerSeen = true;
+        return kind === 'skip';
+      },
+    };
+  }
+
+  /**
+   * One record through the string engine: its document or why there is none, counted; undefined
+   * for a header or comment line.
+   */
+  record(raw: string, recordNumber: number): ParseItem | undefined {
+    const { counts } = this;
+    const result = safeParse(this.requireParser(), raw, recordNumber);
+    if (result.kind === 'event') {
+      this.eventSeen = true;
+      const document = (this.documents as DocumentBuilder).build(result, recordNumber);
+      if ('problem' in document) return this.rejected(recordNumber, document.problem, raw);
+      counts.documents++;
+      counts.sourceChars += document.source.length;
+      return {
+        kind: 'document',
+        recordNumber,
+        index: document.index,
+        id: document.id,
+        source: document.source,
+        raw,
+      };
+    }
+    if (result.kind === 'skip') {
+      if (!this.eventSeen) this.headerSeen = true;
+      counts.skipped++;
+      return undefined;
+    }
+    return this.rejected(recordNumber, result.reason, raw);
+  }
+
+  /** Counts a document that an engine other than the string one wrote, of `sourceBytes` bytes. */
+  countDocument(sourceBytes: number): void {
+    this.eventSeen = true;
+    this.counts.documents++;
+    this.counts.sourceChars += sourceBytes;
+  }
+
+  /** A record the reader could not cut out (too long, cut short), as a rejected item, counted. */
+  readError(error: RawRecordError): RejectedItem {
+    return this.rejected(error.recordNumber, error.reason, error.raw);
+  }
+
+  /**
+   * Where to continue after a batch that ended at `position`: no byte offset once a header line
+   * was seen, since a parser that learns its fields from a header would not see it in a ranged read.
+   */
+  continuation(position: ReadPosition): ReadPosition {
+    return this.headerSeen && this.request.startByte === undefined
+      ? { startRecord: position.startRecord }
+      : position;
+  }
+
+  /** Takes the reader's byte counts into the summary; call when reading has stopped. */
+  close(): void {
+    if (this.reader === undefined) return;
+    this.counts.bytesIn = this.reader.bytesIn;
+    this.counts.bytesDecompressed = this.reader.bytesDecompressed;
+  }
+
+  private rejected(recordNumber: number, reason: string, raw: string): RejectedItem {
+    this.counts.rejected++;
+    return { kind: 'rejected', recordNumber, reason, raw };
+  }
+
+  private requireParser(): RecordParser {
+    if (this.parser === undefined) throw new Error('the object is not open');
+    return this.parser;
   }
 
   private matchingSource(): LogSource | undefined {
@@ -175,122 +322,60 @@ export class ObjectParse implements AsyncIterable<ParseBatch> {
     return byKey === undefined ? undefined : resolved(byKey, 'key');
   }
 
-  private async *batches(): AsyncGenerator<ParseBatch, void, undefined> {
-    const { request, counts } = this;
-    const key = request.object.key;
-    let resolved = this.formatBeforeReading();
-    const ignores = resolved === undefined ? LOG_FORMATS : [resolved.format];
-    if (ignores.some((format) => format.isIgnoredKey?.(key) === true)) {
-      counts.ignored = true;
-      return;
-    }
-    const reader = openLogObject(request.body, request.limits);
-    try {
-      if (resolved === undefined) {
-        const firstLine = await reader.firstLine();
-        if (firstLine === undefined) return;
-        const byContent = detectFormatByContent(firstLine.text);
-        if (byContent === undefined) {
-          yield this.undetectable(firstLine);
-          return;
-        }
-        resolved = { format: byContent, detectedBy: 'content', options: request.options ?? {} };
-      }
-      counts.format = resolved.format.name;
-      counts.detectedBy = resolved.detectedBy;
-      yield* this.parseRecords(reader, resolved);
-    } finally {
-      counts.bytesIn = reader.bytesIn;
-      counts.bytesDecompressed = reader.bytesDecompressed;
-    }
-  }
-
-  private undetectable(firstLine: FirstLine): ParseBatch {
+  private undetectable(firstLine: FirstLine): OpenResult {
     const reason =
       `cannot detect the log format of ${this.request.object.key}: no log source, key pattern or first-line ` +
       'signature matched; give the format explicitly';
     this.counts.error = reason;
-    this.counts.rejected++;
     const maxChars = this.request.limits?.maxErrorTextChars ?? 8192;
     return {
-      items: [
-        {
-          kind: 'rejected',
-          recordNumber: firstLine.recordNumber,
-          reason,
-          raw: firstLine.text.slice(0, maxChars),
-        },
-      ],
+      kind: 'undetectable',
+      item: this.rejected(firstLine.recordNumber, reason, firstLine.text.slice(0, maxChars)),
       next: { startRecord: firstLine.recordNumber },
     };
   }
+}
 
-  private async *parseRecords(
-    reader: ReturnType<typeof openLogObject>,
-    resolved: ResolvedFormat,
-  ): AsyncGenerator<ParseBatch, void, undefined> {
-    const { request, counts } = this;
-    const parser = resolved.format.createParser({ object: request.object, options: resolved.options });
-    const documents = new DocumentBuilder({
-      object: request.object,
-      type: resolved.format.name,
-      ...(request.indexPrefix !== undefined && { indexPrefix: request.indexPrefix }),
-      ...(this.keyFields !== undefined && { keyFields: this.keyFields }),
-    });
-    // A skip before the first event is a header line: a ranged read would miss it.
-    let eventSeen = false;
-    let headerSeen = false;
-    const preamble = (text: string, recordNumber: number): boolean => {
-      const kind = safeParse(parser, text, recordNumber).kind;
-      if (kind === 'skip') headerSeen = true;
-      return kind === 'skip';
-    };
-    const batches = reader.readRecords(resolved.format.framing, {
-      ...(request.startRecord !== undefined && { startRecord: request.startRecord }),
-      ...(request.startByte !== undefined && { startByte: request.startByte }),
-      preamble,
-    });
-    for await (const batch of batches) {
-      const items: ParseItem[] = [];
-      for (const item of batch.items) {
-        const recordNumber = item.recordNumber;
-        if (item.kind === 'error') {
-          counts.rejected++;
-          items.push({ kind: 'rejected', recordNumber, reason: item.reason, raw: item.raw });
-          continue;
+/** The parse of one object: iterate it once for the batches, then read {@link summary}. */
+export class ObjectParse implements AsyncIterable<ParseBatch> {
+  private readonly session: ObjectSession;
+  private iterated = false;
+
+  /** @throws Error for a bad request (an invalid index prefix or key-fields pattern, a bad start). */
+  constructor(request: ParseObjectRequest) {
+    this.session = new ObjectSession(request);
+  }
+
+  /** The counts so far; final after the iteration has ended. */
+  get summary(): Readonly<ParseSummary> {
+    return this.session.counts;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<ParseBatch> {
+    if (this.iterated) throw new Error('an ObjectParse can be iterated only once');
+    this.iterated = true;
+    return this.batches();
+  }
+
+  private async *batches(): AsyncGenerator<ParseBatch, void, undefined> {
+    const session = this.session;
+    try {
+      const opened = await session.open();
+      if (opened.kind === 'undetectable') yield { items: [opened.item], next: opened.next };
+      if (opened.kind !== 'ready') return;
+      for await (const batch of opened.reader.readRecords(opened.format.framing, session.readStart())) {
+        const items: ParseItem[] = [];
+        for (const item of batch.items) {
+          const result =
+            item.kind === 'error' ? session.readError(item) : session.record(item.text, item.recordNumber);
+          if (result !== undefined) items.push(result);
         }
-        const raw = item.text;
-        const result = safeParse(parser, raw, recordNumber);
-        if (result.kind === 'event') {
-          eventSeen = true;
-          const document = documents.build(result, recordNumber);
-          if ('problem' in document) {
-            counts.rejected++;
-            items.push({ kind: 'rejected', recordNumber, reason: document.problem, raw });
-          } else {
-            counts.documents++;
-            counts.sourceChars += document.source.length;
-            items.push({
-              kind: 'document',
-              recordNumber,
-              index: document.index,
-              id: document.id,
-              source: document.source,
-              raw,
-            });
-          }
-        } else if (result.kind === 'skip') {
-          if (!eventSeen) headerSeen = true;
-          counts.skipped++;
-        } else {
-          counts.rejected++;
-          items.push({ kind: 'rejected', recordNumber, reason: result.reason, raw });
-        }
+        session.counts.records += batch.items.length;
+        if (items.length > 0 || batch.items.length > 0)
+          yield { items, next: session.continuation(batch.next) };
       }
-      counts.records += batch.items.length;
-      const next =
-        headerSeen && request.startByte === undefined ? { startRecord: batch.next.startRecord } : batch.next;
-      if (items.length > 0 || batch.items.length > 0) yield { items, next };
+    } finally {
+      session.close();
     }
   }
 }

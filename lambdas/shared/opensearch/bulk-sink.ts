@@ -162,6 +162,8 @@ export class OpenSearchBulkSink {
       try {
         for (let body = await nextBody(); body !== undefined; body = await nextBody()) {
           await this.sendBody(body, options, result);
+          // Every document is settled: the encoder may reuse the body's bytes.
+          body.release?.();
         }
       } catch (error: unknown) {
         failure ??= error;
