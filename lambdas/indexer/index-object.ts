@@ -9,9 +9,11 @@
  * caller does not acknowledge the work.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { BulkBatcher, type BulkBody } from '../core/bulk';
+import type { BulkBody } from '../core/bulk';
+import { encodeBulk } from '../core/bulk-encoder';
 import type { LogSource } from '../core/log-sources';
-import { type ParseBatch, type ParseSummary, parseObject } from '../core/parse-object';
+import type { ReadPosition } from '../core/object-reader';
+import type { ParseSummary } from '../core/parse-object';
 import type { ObjectIdentity } from '../core/types';
 import type { BulkIndexResult, OpenSearchBulkSink } from '../shared/opensearch/bulk-sink';
 import type { QuarantineEntry, QuarantineSink } from '../shared/quarantine';
@@ -47,7 +49,7 @@ export interface IndexObjectSettings {
    */
   readonly stopReadingAt: number;
   /**
-   * Most record text (characters) one invocation parses of one object before continuing; records
+   * Most record text (UTF-8 bytes) one invocation parses of one object before continuing; records
    * skipped to reach a continuation's start do not count. @default unlimited
    */
   readonly maxCharsPerInvocation?: number;
@@ -144,63 +146,61 @@ export async function indexObject(
     ...(response.LastModified !== undefined && { lastModified: response.LastModified.getTime() }),
   };
   const body = response.Body as AsyncIterable<Uint8Array> & { destroy?: () => void };
-  const parse = parseObject({
-    body,
-    object,
-    logSources: settings.logSources,
-    indexPrefix: settings.indexPrefix,
-    ...(task.startRecord !== undefined && { startRecord: task.startRecord }),
-    ...(task.startByte !== undefined && { startByte: task.startByte }),
-  });
+  const encoding = encodeBulk(
+    {
+      body,
+      object,
+      logSources: settings.logSources,
+      indexPrefix: settings.indexPrefix,
+      ...(task.startRecord !== undefined && { startRecord: task.startRecord }),
+      ...(task.startByte !== undefined && { startByte: task.startByte }),
+    },
+    { maxBulkBytes: settings.bulkMaxBytes },
+  );
 
   const firstRecord = task.startRecord ?? 1;
   let quarantine: ObjectQuarantine | undefined;
   let quarantinedRecords = 0;
   const quarantineFor = (): ObjectQuarantine => {
-    quarantine ??= dependencies.quarantineFor(object, parse.summary.format ?? 'unknown', firstRecord);
+    quarantine ??= dependencies.quarantineFor(object, encoding.summary.format ?? 'unknown', firstRecord);
     return quarantine;
   };
   const lazyQuarantine: QuarantineSink = { add: (entry: QuarantineEntry) => quarantineFor().add(entry) };
 
-  let continueAt: ParseBatch['next'] | undefined;
-  const batcher = new BulkBatcher({ maxBulkBytes: settings.bulkMaxBytes });
+  let continueAt: ReadPosition | undefined;
   const budget = settings.maxCharsPerInvocation ?? Number.POSITIVE_INFINITY;
-  let parsedChars = 0;
+  let parsedBytes = 0;
 
   async function* bodies(): AsyncGenerator<BulkBody, void, undefined> {
-    for await (const batch of parse) {
-      for (const item of batch.items) {
-        parsedChars += item.raw.length;
-        if (item.kind === 'rejected') {
-          quarantinedRecords++;
-          await lazyQuarantine.add({
-            reason: 'parse-error',
-            error: item.reason,
-            record: item.recordNumber,
-            raw: item.raw,
-          });
-          continue;
-        }
-        const completed = batcher.add(item);
-        if (completed?.kind === 'body') yield completed;
-        else if (completed?.kind === 'rejected') {
-          quarantinedRecords++;
-          await lazyQuarantine.add({
-            reason: 'too-large',
-            error: completed.reason,
-            record: completed.document.recordNumber,
-            raw: completed.document.raw,
-            index: completed.document.index,
-            id: completed.document.id,
-          });
-        }
+    for await (const batch of encoding) {
+      for (const item of batch.rejected) {
+        quarantinedRecords++;
+        await lazyQuarantine.add({
+          reason: 'parse-error',
+          error: item.reason,
+          record: item.recordNumber,
+          raw: item.raw,
+        });
       }
-      if (now() >= settings.stopReadingAt || parsedChars >= budget) {
+      for (const oversized of batch.oversized) {
+        quarantinedRecords++;
+        await lazyQuarantine.add({
+          reason: 'too-large',
+          error: oversized.reason,
+          record: oversized.document.recordNumber,
+          raw: oversized.document.raw,
+          index: oversized.document.index,
+          id: oversized.document.id,
+        });
+      }
+      yield* batch.bodies;
+      parsedBytes += batch.recordBytes;
+      if (now() >= settings.stopReadingAt || parsedBytes >= budget) {
         continueAt = batch.next;
         break;
       }
     }
-    const last = batcher.flush();
+    const last = encoding.flush();
     if (last !== undefined) yield last;
   }
 
@@ -233,9 +233,9 @@ export async function indexObject(
   // Written last: a failure above fails the message, and the retry rewrites the same quarantine object.
   await quarantine?.flush();
   return {
-    status: continueAt !== undefined ? 'continued' : parse.summary.ignored ? 'ignored' : 'done',
+    status: continueAt !== undefined ? 'continued' : encoding.summary.ignored ? 'ignored' : 'done',
     object,
-    parse: parse.summary,
+    parse: encoding.summary,
     bulk,
     quarantinedRecords,
     ...(continueAt !== undefined && { continueAt: continueAt.startRecord }),
