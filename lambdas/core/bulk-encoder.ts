@@ -21,6 +21,7 @@ import {
   bulkActionLine,
   type OversizedDocument,
 } from './bulk';
+import type { Span } from './byte-copy';
 import * as byteCopy from './byte-copy';
 import { CharCode } from './char-codes';
 import { type DocumentFraming, SOURCE_CLOSE, SOURCE_HEAD } from './documents';
@@ -65,12 +66,6 @@ const MAX_DIGITS = 16;
 const { DASH, DOT, QUOTE } = CharCode;
 const LETTER_Z = 0x5a;
 const ZERO = 0x30;
-
-/** A constant's place in the arena: `[start, end)`. */
-interface Span {
-  readonly start: number;
-  readonly end: number;
-}
 
 /** The constant parts of a byte-path entry around its day, record number, time and members. */
 interface EntryTemplates {

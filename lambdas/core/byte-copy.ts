@@ -5,6 +5,12 @@
  * beats a call to `copyWithin`; above, the native copy wins.
  */
 
+/** A run of bytes in an arena (a constant's place): `[start, end)`; empty when they are equal. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
 /** At and above this many bytes, one native `copyWithin` beats a loop; below, its call costs more. */
 const NATIVE_COPY_BYTES = 32;
 

@@ -15,18 +15,27 @@
  *
  * @see https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html
  */
+
+import type { Span } from '../byte-copy';
 import * as byteCopy from '../byte-copy';
 import { CharCode } from '../char-codes';
 import { quoteJson } from '../json';
 import * as time from '../time';
-import type { DelimitedField, DelimitedLayout, EndpointRanges, RequestRanges, TimeParser } from './delimited';
+import type { DelimitedField, DelimitedLayout, TimeParser } from './delimited';
 import * as delimited from './delimited';
 
 // Functions called for every value as local bindings: where modules are compiled to CommonJS one
 // by one (tsx, Jest), every use of an imported name goes through a getter.
 const { copyForward, copyWithinBytes, viewOf, writeWords } = byteCopy;
 const { isCanonicalIsoAt, toIsoUtcAssumingUtc, toIsoUtcFast } = time;
-const { decimalDigitsStart, isAbsentAt, splitEndpoint, splitRequestLine } = delimited;
+const {
+  decimalDigitsStart,
+  isAbsentAt,
+  newEndpointRanges,
+  newRequestRanges,
+  splitEndpoint,
+  splitRequestLine,
+} = delimited;
 
 /**
  * Encodes the lines of one format from bytes to `_source` members, or declines a line. Stateless
@@ -79,12 +88,6 @@ const TIME_ZONES = new Map<TimeParser, 'utc' | 'utc-or-zoneless'>([
   [toIsoUtcFast, 'utc'],
   [toIsoUtcAssumingUtc, 'utc-or-zoneless'],
 ]);
-
-/** A constant's place in {@link DelimitedByteEncoder.constants}: `[start, end)`, or empty. */
-interface Span {
-  readonly start: number;
-  readonly end: number;
-}
 
 interface ByteField {
   readonly kind: Kind;
@@ -241,15 +244,8 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
   private readonly minimumValues: number;
   /** The longest text the encoder adds around the values of one line. */
   private readonly framingBytes: number;
-  private readonly endpoint: EndpointRanges = { hostStart: 0, hostEnd: 0, portStart: -1 };
-  private readonly request: RequestRanges = {
-    methodEnd: -1,
-    targetStart: 0,
-    targetEnd: 0,
-    queryMark: -1,
-    protocolStart: -1,
-    end: 0,
-  };
+  private readonly endpoint = newEndpointRanges();
+  private readonly request = newRequestRanges();
   // The arena of the line being encoded, a view over it, and where its constants are.
   private arena: Uint8Array = new Uint8Array(0);
   private view = viewOf(this.arena);

@@ -298,6 +298,11 @@ export interface EndpointRanges {
   portStart: number;
 }
 
+/** Fresh {@link EndpointRanges}, for a writer to reuse for every value. */
+export function newEndpointRanges(): EndpointRanges {
+  return { hostStart: 0, hostEnd: 0, portStart: -1 };
+}
+
 /**
  * Splits `[start, end)` of `text` as `ip:port`, `[v6]:port`, or a bare IPv6 address whose port
  * follows its last colon. One backward walk over the port's digits finds the colon: no search, no
@@ -342,6 +347,11 @@ export interface RequestRanges {
   protocolStart: number;
   /** The end of the line without its trailing spaces. */
   end: number;
+}
+
+/** Fresh {@link RequestRanges}, for a writer to reuse for every value. */
+export function newRequestRanges(): RequestRanges {
+  return { methodEnd: -1, targetStart: 0, targetEnd: 0, queryMark: -1, protocolStart: -1, end: 0 };
 }
 
 /**
@@ -520,15 +530,8 @@ export class DelimitedRecordWriter {
   private members = '';
   /** The current line's `invalid_fields` members so far, each with a leading comma. */
   private invalid = '';
-  private readonly endpoint: EndpointRanges = { hostStart: 0, hostEnd: 0, portStart: -1 };
-  private readonly request: RequestRanges = {
-    methodEnd: -1,
-    targetStart: 0,
-    targetEnd: 0,
-    queryMark: -1,
-    protocolStart: -1,
-    end: 0,
-  };
+  private readonly endpoint = newEndpointRanges();
+  private readonly request = newRequestRanges();
 
   constructor(private readonly layout: DelimitedLayout) {
     this.scanner = new DelimitedScanner(layout.syntax);
