@@ -35,7 +35,7 @@ import {
 import type { Client } from '@opensearch-project/opensearch';
 import { z } from 'zod';
 import { DEFAULT_MAX_BULK_BYTES } from '../../lambdas/core/bulk';
-import { DEFAULT_INDEX_PREFIX, indexPrefixProblem } from '../../lambdas/core/documents';
+import { DEFAULT_INDEX_PREFIX, indexPrefixProblem, unquotedEtag } from '../../lambdas/core/documents';
 import { type LogSource, LogSourcesSchema } from '../../lambdas/core/log-sources';
 import { toIsoUtcAssumingUtc } from '../../lambdas/core/time';
 import { indexObject } from '../../lambdas/indexer/index-object';
@@ -617,7 +617,7 @@ export function indexHandler(
           flush: async () => undefined,
         };
         const result = await indexObject(
-          { bucket, key: object.key, size: object.size, etag: object.etag.replace(/^"|"$/g, '') },
+          { bucket, key: object.key, size: object.size, etag: unquotedEtag(object.etag) ?? '' },
           {
             indexPrefix: options.indexPrefix,
             logSources: options.logSources,

@@ -33,6 +33,15 @@ export function indexPrefixProblem(prefix: string): string | undefined {
 }
 
 /**
+ * An ETag without the quotes S3 puts around it in listings and GetObject responses (notifications
+ * carry it bare), or undefined when there is none: every path to an object then agrees on it.
+ */
+export function unquotedEtag(etag: string | undefined): string | undefined {
+  const bare = etag?.replace(/^"|"$/g, '');
+  return bare === '' ? undefined : bare;
+}
+
+/**
  * The identity part of every generated `_id` of an object: sha256 over bucket, key and ETag
  * (quotes stripped), or the version id when the ETag is unknown; base64url, 22 characters.
  *
@@ -43,13 +52,9 @@ export function indexPrefixProblem(prefix: string): string | undefined {
  * and a rewritten object with new content gets new ones.
  */
 export function objectIdentityHash(object: ObjectIdentity): string {
-  const etag = object.etag?.replace(/^"|"$/g, '');
+  const etag = unquotedEtag(object.etag);
   const version =
-    etag !== undefined && etag !== ''
-      ? `etag:${etag}`
-      : object.versionId !== undefined
-        ? `version:${object.versionId}`
-        : '';
+    etag !== undefined ? `etag:${etag}` : object.versionId !== undefined ? `version:${object.versionId}` : '';
   return createHash('sha256')
     .update(JSON.stringify([object.bucket ?? '', object.key, version]))
     .digest('base64url')

@@ -11,6 +11,7 @@
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { BulkBody } from '../core/bulk';
 import { encodeBulk } from '../core/bulk-encoder';
+import { unquotedEtag } from '../core/documents';
 import type { LogSource } from '../core/log-sources';
 import type { ReadPosition } from '../core/object-reader';
 import type { ParseSummary } from '../core/parse-object';
@@ -76,11 +77,6 @@ export class ObjectTooLargeError extends Error {
   override readonly name = 'ObjectTooLargeError';
 }
 
-function stripQuotes(etag: string | undefined): string | undefined {
-  const stripped = etag?.replace(/^"|"$/g, '');
-  return stripped === '' ? undefined : stripped;
-}
-
 function errorName(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : undefined;
 }
@@ -135,7 +131,7 @@ export async function indexObject(
 
   // The identity comes from GetObject itself, so every path to an object (notification, CloudTrail
   // SNS, backfill listing, continuation) computes the same document ids.
-  const etag = stripQuotes(response.ETag) ?? task.etag;
+  const etag = unquotedEtag(response.ETag) ?? task.etag;
   const object: ObjectIdentity = {
     bucket: task.bucket,
     key: task.key,

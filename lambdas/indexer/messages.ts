@@ -4,6 +4,7 @@
  * notification), and the indexer's own continuation message resumes a large object. Pure: no SDK.
  */
 import { z } from 'zod';
+import { unquotedEtag } from '../core/documents';
 import { decodeNotificationKey } from '../shared/s3-notifications';
 
 /** One object to index, and where to start in it. */
@@ -33,10 +34,6 @@ export class UnrecognisedMessageError extends Error {
 
 /** Version tag of the indexer's own continuation message. */
 export const CONTINUATION_TYPE = 'aws-log-pipeline/continuation@1';
-
-function stripQuotes(etag: string | undefined): string | undefined {
-  return etag?.replace(/^"|"$/g, '');
-}
 
 // The schemas read only what the indexer needs and tolerate everything else: Powertools' S3
 // schema rejects, for example, an IPv6 sourceIPAddress, which would send a good message to the DLQ.
@@ -189,11 +186,11 @@ function withOptional(
   etag: string | undefined,
   versionId: string | undefined,
 ): ObjectTask {
-  const quoteless = stripQuotes(etag);
+  const quoteless = unquotedEtag(etag);
   return {
     ...task,
     ...(size !== undefined && { size }),
-    ...(quoteless !== undefined && quoteless !== '' && { etag: quoteless }),
+    ...(quoteless !== undefined && { etag: quoteless }),
     ...(versionId !== undefined && versionId !== '' && { versionId }),
   };
 }

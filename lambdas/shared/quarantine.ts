@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { unquotedEtag } from '../core/documents';
 import type { ObjectIdentity } from '../core/types';
 
 /** One record or document that could not be indexed. */
@@ -148,7 +149,7 @@ export class S3QuarantineWriter implements QuarantineSink {
     const identity = [
       object.bucket ?? '',
       object.key,
-      stripQuotes(object.etag) ?? object.versionId ?? '',
+      unquotedEtag(object.etag) ?? object.versionId ?? '',
       firstRecord ?? 1,
     ];
     const hash = createHash('sha256').update(identity.join('\u0000')).digest('hex').slice(0, 20);
@@ -188,8 +189,4 @@ export class S3QuarantineWriter implements QuarantineSink {
     this.members = [];
     this.memberBytes = 0;
   }
-}
-
-function stripQuotes(etag: string | undefined): string | undefined {
-  return etag?.replaceAll('"', '');
 }

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
+import { unquotedEtag } from '../core/documents';
 
 /** An object to announce: what a ListObjectsV2 entry (or a PutObject response) tells about it. */
 export interface AnnouncedObject {
@@ -88,7 +89,7 @@ function partitionOf(region: string): string {
  * announcement is byte-identical to the first.
  */
 export function notificationRecord(object: AnnouncedObject, options: NotificationOptions): S3EventRecord {
-  const etag = object.etag.replace(/^"|"$/g, '');
+  const etag = unquotedEtag(object.etag) ?? '';
   // Request ids only have to look like S3's; deriving them from the object keeps records reproducible.
   const digest = createHash('sha256')
     .update(`${object.bucket}\n${object.key}\n${etag}\n${object.lastModified}`)

@@ -6,6 +6,7 @@ import {
   keyFieldsOf,
   objectIdentityHash,
   type SearchDocument,
+  unquotedEtag,
 } from '../../lambdas/core/documents';
 import type { ParsedEvent } from '../../lambdas/core/types';
 
@@ -244,5 +245,14 @@ describe('DocumentBuilder', () => {
     expect(() => new DocumentBuilder({ object: OBJECT, type: 'alb', keyFields: /(?<log>AWSLogs)/ })).toThrow(
       /"log"/,
     );
+  });
+});
+
+describe('unquotedEtag', () => {
+  it('strips the quotes S3 puts around an ETag and treats an empty one as unknown', () => {
+    expect(unquotedEtag('"0123abcd"')).toBe('0123abcd');
+    expect(unquotedEtag('0123abcd-2')).toBe('0123abcd-2');
+    expect(unquotedEtag('""')).toBeUndefined();
+    expect(unquotedEtag(undefined)).toBeUndefined();
   });
 });
