@@ -31,6 +31,11 @@ export interface BenchCase {
   readonly isLimit?: boolean;
   /** True when the case also runs on the small and the large object to show RSS is flat. */
   readonly scales?: boolean;
+  /**
+   * False for a case that starts helper processes from TypeScript files beside its module (the
+   * emulators): it runs under tsx instead of as an esbuild bundle. @default true
+   */
+  readonly bundled?: boolean;
   /** Work before the clock starts (servers, uploads), in the same process. @default none */
   prepare?(input: BenchInput): Promise<void>;
   run(input: BenchInput): Promise<BenchWork>;

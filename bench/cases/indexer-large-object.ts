@@ -28,6 +28,7 @@ export const benchCase: BenchCase = {
   name: 'indexer-large-object',
   title: 'indexer end to end: one large gzip object',
   order: 11,
+  bundled: false,
   async prepare({ gzFile }) {
     rig = await startIndexerRig({ indexPrefix: PREFIX });
     ({ lines, bytes } = await measureLog(gzFile));

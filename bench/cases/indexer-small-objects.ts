@@ -67,6 +67,7 @@ export const benchCase: BenchCase = {
   name: 'indexer-small-objects',
   title: `indexer end to end: ${OBJECTS.toLocaleString('en')} small gzip objects, ${MESSAGE_CONCURRENCY} at a time${LATENCY_MS > 0 ? `, +${LATENCY_MS} ms a request` : ''}`,
   order: 10,
+  bundled: false,
   async prepare({ plainFile }) {
     rig = await startIndexerRig({
       indexPrefix: PREFIX,
