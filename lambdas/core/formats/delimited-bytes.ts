@@ -18,6 +18,7 @@
 
 import type { Span } from '../byte-copy';
 import * as byteCopy from '../byte-copy';
+import * as byteScan from '../byte-scan';
 import { CharCode } from '../char-codes';
 import { quoteJson } from '../json';
 import * as time from '../time';
@@ -27,6 +28,7 @@ import * as delimited from './delimited';
 // Functions called for every value as local bindings: where modules are compiled to CommonJS one
 // by one (tsx, Jest), every use of an imported name goes through a getter.
 const { copyForward, copyWithinBytes, viewOf, writeWords } = byteCopy;
+const { holdsQuotedSpecial } = byteScan;
 const { isCanonicalIsoAt, toIsoUtcAssumingUtc, toIsoUtcFast } = time;
 const {
   decimalDigitsStart,
@@ -194,24 +196,7 @@ const { SPACE, QUOTE, BACKSLASH, OPEN_BRACKET, CLOSE_BRACKET, DASH } = CharCode;
 const LETTER_Z = 0x5a;
 const PERCENT = 0x25;
 
-// Whether a 32-bit word holds a byte the tokenizer must look at, four bytes per test with the
-// classic bit tricks: `(w - 0x01010101 * n) & ~w & 0x80808080` is non-zero exactly when some byte
-// of `w` is below n (n ≤ 128), and a byte equal to c is a zero byte of `w ^ (0x01010101 * c)`.
-// One expression each, no branches: this runs for every four bytes of a line.
-
-/** Whether a word of a quoted value holds a quote, a backslash or a control byte. */
-function holdsQuotedSpecial(word: number): boolean {
-  const quotes = word ^ 0x22222222;
-  const backslashes = word ^ 0x5c5c5c5c;
-  return (
-    ((((word - 0x20202020) & ~word) |
-      ((quotes - 0x01010101) & ~quotes) |
-      ((backslashes - 0x01010101) & ~backslashes) |
-      0) &
-      0x80808080) !==
-    0
-  );
-}
+// Whether a 32-bit word holds a byte the tokenizer must look at: the tricks of `../byte-scan.ts`.
 
 /** Whether a word of an unquoted value holds a space, a quote, a backslash or a control byte (or `!`). */
 function holdsUnquotedSpecial(word: number): boolean {
