@@ -466,6 +466,42 @@ export function isCanonicalIsoAt(text: CodeUnits, start: number, end: number, zo
   return hasCanonicalIsoShape(text, start, end, zoned) && namesRealDateTime(text, start);
 }
 
+/** The number written by the `count` ASCII digits of `bytes` at `index`, or -1 when one is not a digit. */
+function digitBytesAt(bytes: Uint8Array, index: number, count: number): number {
+  let value = 0;
+  for (let position = index; position < index + count; position++) {
+    const digit = (bytes[position] as number) - ZERO_CODE;
+    if (!(digit >= 0 && digit <= 9)) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * {@link isCanonicalIsoAt} for UTF-8 bytes only, which the byte engines call for every time they
+ * copy: a function that reads one kind of array compiles to plain loads, where the shared
+ * string-or-bytes reader pays a type check per character. The same rules, in the same order.
+ */
+export function isCanonicalIsoBytes(bytes: Uint8Array, start: number, end: number, zoned: boolean): boolean {
+  if (start < 0 || end > bytes.length) return false;
+  const length = end - start - (zoned ? 1 : 0);
+  if (length < 19 || length === 20 || length > 29) return false;
+  if (zoned && bytes[end - 1] !== LETTER_Z) return false;
+  for (let index = 0; index < ISO_SEPARATORS.length; index += 2) {
+    if (bytes[start + (ISO_SEPARATORS[index] as number)] !== ISO_SEPARATORS[index + 1]) return false;
+  }
+  if (length > 19 && (bytes[start + 19] !== DOT_CODE || digitBytesAt(bytes, start + 20, length - 20) < 0))
+    return false;
+  const year = digitBytesAt(bytes, start, 4);
+  const month = digitBytesAt(bytes, start + 5, 2);
+  const day = digitBytesAt(bytes, start + 8, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
+  const hour = digitBytesAt(bytes, start + 11, 2);
+  const minute = digitBytesAt(bytes, start + 14, 2);
+  const second = digitBytesAt(bytes, start + 17, 2);
+  return hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
+}
+
 /**
  * {@link toIsoUtc} with a fast path for text in canonical UTC form (`2018-07-02T22:23:00.186641Z`,
  * returned as is): the ELB family writes two such times on every line of files that run to

@@ -22,15 +22,16 @@ import * as byteScan from '../byte-scan';
 import { CharCode } from '../char-codes';
 import { quoteJson } from '../json';
 import * as time from '../time';
-import type { DelimitedField, DelimitedLayout, TimeParser } from './delimited';
 import * as delimited from './delimited';
+import { type DelimitedField, type DelimitedLayout, MAX_PORT_DIGITS, type TimeParser } from './delimited';
 
 // Functions called for every value as local bindings: where modules are compiled to CommonJS one
 // by one (tsx, Jest), every use of an imported name goes through a getter.
-const { copyForward, copyWithinBytes, viewOf, writeWords } = byteCopy;
+const { copyWithinBytes, viewOf, writeWords } = byteCopy;
 const { holdsQuotedSpecial } = byteScan;
-const { isCanonicalIsoAt, toIsoUtcAssumingUtc, toIsoUtcFast } = time;
+const { isCanonicalIsoBytes, toIsoUtcAssumingUtc, toIsoUtcFast } = time;
 const {
+  decimalBytesStart,
   decimalDigitsStart,
   isAbsentAt,
   newEndpointRanges,
@@ -176,6 +177,21 @@ function compileField(field: DelimitedField, constants: ConstantBytes): ByteFiel
   }
 }
 
+/**
+ * What the byte engine writes before a field's value, which it copies right after: `,"name":"` for
+ * the strings and times, `,"name":` for a number, `,"name_ip":"` for an endpoint's host.
+ */
+function headOf(field: DelimitedField): string {
+  switch (field.kind) {
+    case 'number':
+      return `,${quoteJson(field.name)}:`;
+    case 'endpoint':
+      return `,${quoteJson(`${field.name}_ip`)}:"`;
+    default:
+      return `,${quoteJson(field.name)}:"`;
+  }
+}
+
 /** The names a field writes its value under, in the string engine too. */
 function memberNamesOf(field: DelimitedField): string[] {
   switch (field.kind) {
@@ -192,7 +208,8 @@ function memberNamesOf(field: DelimitedField): string[] {
   }
 }
 
-const { SPACE, QUOTE, BACKSLASH, OPEN_BRACKET, CLOSE_BRACKET, DASH } = CharCode;
+const { SPACE, QUOTE, BACKSLASH, OPEN_BRACKET, CLOSE_BRACKET, DASH, DOT, COLON, ZERO, NINE } = CharCode;
+const FIVE = 0x35;
 const LETTER_Z = 0x5a;
 const PERCENT = 0x25;
 
@@ -220,10 +237,21 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
   readonly constants: Uint8Array;
 
   private readonly fields: readonly ByteField[];
-  /** Per field: its kind, and `,"name":"` as words to write and its length. */
+  /** Per field: its kind, and the head of its member (see {@link headOf}) as words to write and its length. */
   private readonly kinds: Uint8Array;
-  private readonly prefixWords: readonly Int32Array[];
-  private readonly prefixLengths: Int32Array;
+  private readonly headWords: readonly Int32Array[];
+  private readonly headLengths: Int32Array;
+  /** Per endpoint field: `","name_port":` as words, and its length. */
+  private readonly portWords: readonly Int32Array[];
+  private readonly portLengths: Int32Array;
+  /** Per time field: whether a zoneless time is read as UTC. */
+  private readonly zonelessIsUtc: Uint8Array;
+  /**
+   * Per time field, the first 16 bytes (`YYYY-MM-DDTHH:MM`) of its last valid time as four words:
+   * a log's times share their minute for many lines, and the seconds are all that then needs a
+   * check. Zero, which no time's bytes are, until a time was valid.
+   */
+  private readonly lastMinutes: Int32Array;
   private readonly quotes: boolean;
   private readonly brackets: boolean;
   private readonly minimumValues: number;
@@ -257,11 +285,14 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
     this.fields = layout.fields.map((field) => compileField(field, constants));
     this.constants = constants.bytes();
     this.kinds = Uint8Array.from(this.fields, (field) => field.kind);
-    this.prefixWords = layout.fields.map((field) => byteCopy.wordsOf(`,${quoteJson(field.name)}:"`));
-    this.prefixLengths = Int32Array.from(
-      this.fields,
-      (field) => field.quotedPrefix.end - field.quotedPrefix.start,
-    );
+    const heads = layout.fields.map(headOf);
+    this.headWords = heads.map(byteCopy.wordsOf);
+    this.headLengths = Int32Array.from(heads, (head) => Buffer.byteLength(head));
+    const ports = layout.fields.map((field) => `",${quoteJson(`${field.name}_port`)}:`);
+    this.portWords = ports.map(byteCopy.wordsOf);
+    this.portLengths = Int32Array.from(ports, (port) => Buffer.byteLength(port));
+    this.zonelessIsUtc = Uint8Array.from(this.fields, (field) => (field.zonelessIsUtc ? 1 : 0));
+    this.lastMinutes = new Int32Array(4 * this.fields.length);
     this.quotes = layout.syntax.quotes;
     this.brackets = layout.syntax.brackets;
     this.minimumValues = layout.minimumValues;
@@ -289,6 +320,8 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
     this.constantsAt = constantsAt;
     const view = this.view;
     const kinds = this.kinds;
+    const headWords = this.headWords;
+    const headLengths = this.headLengths;
     const fieldCount = kinds.length;
     const quotes = this.quotes;
     let timeSeen = false;
@@ -300,6 +333,12 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
       // a quoted value runs to its closing unescaped quote, a bracketed one to its `]`.
       while (position < end && arena[position] === SPACE) position++;
       if (position >= end) break;
+      // The member's head first (`,"name":"`; an endpoint's is its `_ip` member's), then the value
+      // copied right after it while it is cut: for most values the member is then written, but
+      // for its closing quote, when the cut ends. The head and the copy are garbage past the
+      // output for the values that write something else, or nothing; the next value writes over.
+      writeWords(view, headWords[count] as Int32Array, at);
+      const copyAt = at + (headLengths[count] as number);
       let valueStart = position;
       let valueEnd: number;
       let quoted = false;
@@ -307,19 +346,27 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
       const first = arena[position] as number;
       if (first === QUOTE && quotes) {
         let index = position + 1;
+        const shift = copyAt - index;
         for (;;) {
           // Four bytes at a time while none is a quote, a backslash or a control byte.
-          while (index + 4 <= end && !holdsQuotedSpecial(view.getUint32(index, true))) index += 4;
+          while (index + 4 <= end) {
+            const word = view.getUint32(index, true);
+            if (holdsQuotedSpecial(word)) break;
+            view.setUint32(index + shift, word, true);
+            index += 4;
+          }
           if (index >= end) return -1;
           const byte = arena[index] as number;
           if (byte === QUOTE) break;
           if (byte < SPACE) return -1;
           if (byte === BACKSLASH) {
-            // The escaped byte cannot close the value; a control byte is refused all the same.
+            // The escaped byte cannot close the value; a control byte is refused all the same. The
+            // value is written escaped, not copied.
             special = true;
             index++;
             if (index < end && (arena[index] as number) < SPACE) return -1;
           }
+          arena[index + shift] = byte;
           index++;
         }
         quoted = true;
@@ -332,16 +379,24 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
         special = this.special;
         valueStart = position + 1;
         position = valueEnd + 1;
+        copyWithinBytes(arena, view, valueStart, valueEnd, copyAt);
       } else {
         let index = position;
+        const shift = copyAt - index;
         for (;;) {
           // Four bytes at a time while none is a space, a quote, a backslash or a control byte.
-          while (index + 4 <= end && !holdsUnquotedSpecial(view.getUint32(index, true))) index += 4;
+          while (index + 4 <= end) {
+            const word = view.getUint32(index, true);
+            if (holdsUnquotedSpecial(word)) break;
+            view.setUint32(index + shift, word, true);
+            index += 4;
+          }
           if (index >= end) break;
           const byte = arena[index] as number;
           if (byte === SPACE) break;
           if (byte < SPACE) return -1;
           if (byte === QUOTE || byte === BACKSLASH) special = true;
+          arena[index + shift] = byte;
           index++;
         }
         valueEnd = index;
@@ -353,32 +408,46 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
         if (kind === Kind.EventTime || kind === Kind.AlwaysDeclined) return -1;
         continue;
       }
+      // Where the value's end was copied to.
+      const copyEnd = copyAt + valueEnd - valueStart;
       if (kind === Kind.String && !special) {
-        // The name (written as words), then the value as it is in the line: with its quotes, or
-        // between quotes of its own.
-        writeWords(view, this.prefixWords[count] as Int32Array, at);
-        const prefixLength = this.prefixLengths[count] as number;
-        if (quoted) {
-          at = copyForward(arena, view, valueStart - 1, valueEnd + 1, at + prefixLength - 1);
-        } else {
-          at = copyForward(arena, view, valueStart, valueEnd, at + prefixLength);
-          arena[at++] = QUOTE;
-        }
+        arena[copyEnd] = QUOTE;
+        at = copyEnd + 1;
       } else if (kind === Kind.Number) {
-        const digits = special ? -1 : decimalDigitsStart(arena, valueStart, valueEnd);
+        // The head is `,"name":`; a number is its text but for leading zeros.
+        const digits = special ? -1 : decimalBytesStart(arena, valueStart, valueEnd);
         if (digits < 0) return -1;
-        writeWords(view, this.prefixWords[count] as Int32Array, at);
-        at += (this.prefixLengths[count] as number) - 1;
-        if (arena[valueStart] === DASH) arena[at++] = DASH;
-        at = copyForward(arena, view, digits, valueEnd, at);
+        if (digits === valueStart + (arena[valueStart] === DASH ? 1 : 0)) {
+          at = copyEnd;
+        } else {
+          at = copyAt;
+          if (arena[valueStart] === DASH) arena[at++] = DASH;
+          at = copyWithinBytes(arena, view, digits, valueEnd, at);
+        }
       } else if (kind === Kind.EventTime) {
         // The time is the document's `@timestamp`, not a member.
-        const field = this.fields[count] as ByteField;
-        if (special || !isTime(field, arena, valueStart, valueEnd)) return -1;
+        if (special || !this.isTime(count, valueStart, valueEnd)) return -1;
         this.timeStart = valueStart;
         this.timeEnd = valueEnd;
         this.timeIsZoneless = arena[valueEnd - 1] !== LETTER_Z;
         timeSeen = true;
+      } else if (kind === Kind.Time) {
+        if (special || !this.isTime(count, valueStart, valueEnd)) return -1;
+        let next = copyEnd;
+        if (arena[valueEnd - 1] !== LETTER_Z) arena[next++] = LETTER_Z;
+        arena[next] = QUOTE;
+        at = next + 1;
+      } else if (kind === Kind.Endpoint) {
+        const written = special ? -1 : this.writeCopiedEndpoint(count, valueStart, valueEnd, copyAt);
+        if (written >= 0) {
+          at = written;
+        } else {
+          this.quoted = quoted;
+          this.special = special;
+          this.valueEnd = valueEnd;
+          at = this.writeEndpoint(this.fields[count] as ByteField, valueStart, at);
+          if (at < 0) return -1;
+        }
       } else {
         this.quoted = quoted;
         this.special = special;
@@ -393,6 +462,78 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
       while (position < end && arena[position] === SPACE) position++;
       if (position < end) return -1;
     }
+    return at;
+  }
+
+  /**
+   * Whether `[start, end)` is a time time field `field` takes: canonical ISO-8601 UTC, or zoneless
+   * where the field reads it as UTC (see `isCanonicalIsoBytes`).
+   */
+  private isTime(field: number, start: number, end: number): boolean {
+    const arena = this.arena;
+    const zoned = arena[end - 1] === LETTER_Z;
+    // A zoned time is never a zoneless one: its `Z` is no digit.
+    if (!zoned && this.zonelessIsUtc[field] !== 1) return false;
+    const length = end - start - (zoned ? 1 : 0);
+    if (length < 19 || length === 20 || length > 29) return false;
+    const view = this.view;
+    const minutes = this.lastMinutes;
+    const cached = 4 * field;
+    const word0 = view.getInt32(start, true);
+    const word1 = view.getInt32(start + 4, true);
+    const word2 = view.getInt32(start + 8, true);
+    const word3 = view.getInt32(start + 12, true);
+    if (
+      word0 !== minutes[cached] ||
+      word1 !== minutes[cached + 1] ||
+      word2 !== minutes[cached + 2] ||
+      word3 !== minutes[cached + 3]
+    ) {
+      if (!isCanonicalIsoBytes(arena, start, end, zoned)) return false;
+      minutes[cached] = word0;
+      minutes[cached + 1] = word1;
+      minutes[cached + 2] = word2;
+      minutes[cached + 3] = word3;
+      return true;
+    }
+    // The same minute as a valid time: `:SS`, then `.fraction` up to the zone.
+    const tens = arena[start + 17] as number;
+    const ones = arena[start + 18] as number;
+    if (arena[start + 16] !== COLON || !(tens >= ZERO && tens <= FIVE) || !(ones >= ZERO && ones <= NINE))
+      return false;
+    if (length === 19) return true;
+    if (arena[start + 19] !== DOT) return false;
+    const fractionEnd = start + length;
+    for (let index = start + 20; index < fractionEnd; index++) {
+      const byte = arena[index] as number;
+      if (!(byte >= ZERO && byte <= NINE)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * An `ip:port` value `[valueStart, valueEnd)` of field `field` whose bytes were copied to
+   * `copyAt`, after the `,"name_ip":"` head: the host is then in place, and the port follows its
+   * own name. -1 for anything but a host, a colon and a port (`splitEndpoint` decides those).
+   */
+  private writeCopiedEndpoint(field: number, valueStart: number, valueEnd: number, copyAt: number): number {
+    const arena = this.arena;
+    if (arena[valueStart] === OPEN_BRACKET) return -1;
+    let colon = valueEnd - 1;
+    for (; colon > valueStart; colon--) {
+      const byte = arena[colon] as number;
+      if (!(byte >= ZERO && byte <= NINE)) break;
+    }
+    const portDigits = valueEnd - colon - 1;
+    if (colon <= valueStart || arena[colon] !== COLON || portDigits === 0 || portDigits > MAX_PORT_DIGITS)
+      return -1;
+    let at = copyAt + colon - valueStart;
+    writeWords(this.view, this.portWords[field] as Int32Array, at);
+    at += this.portLengths[field] as number;
+    // JSON has no leading zeros: `0080` is 80.
+    let digits = colon + 1;
+    while (digits < valueEnd - 1 && arena[digits] === ZERO) digits++;
+    for (; digits < valueEnd; digits++) arena[at++] = arena[digits] as number;
     return at;
   }
 
@@ -426,13 +567,6 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
         return this.writeEndpoint(field, valueStart, at);
       case Kind.Request:
         return this.writeRequest(field, valueStart, at);
-      case Kind.Time: {
-        if (this.special || !isTime(field, arena, valueStart, valueEnd)) return -1;
-        let position = this.move(valueStart, valueEnd, this.constant(field.quotedPrefix, at));
-        if (arena[valueEnd - 1] !== LETTER_Z) arena[position++] = LETTER_Z;
-        arena[position++] = QUOTE;
-        return position;
-      }
       default:
         return -1;
     }
@@ -510,14 +644,6 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
     if (prefix === undefined || prefix.end === prefix.start || isAbsentAt(this.arena, from, to)) return at;
     return this.writeString(from, to, this.constant(prefix, at));
   }
-}
-
-/** Whether `[start, end)` is a time the field takes: canonical ISO-8601 UTC, or zoneless where read as UTC. */
-function isTime(field: ByteField, arena: Uint8Array, start: number, end: number): boolean {
-  return (
-    isCanonicalIsoAt(arena, start, end, true) ||
-    (field.zonelessIsUtc && isCanonicalIsoAt(arena, start, end, false))
-  );
 }
 
 function indexOfByte(input: Uint8Array, byte: number, from: number, to: number): number {

@@ -26,6 +26,7 @@ const QUOTE = 34;
 const DASH = 45;
 const DOT = 46;
 const ZERO = 48;
+const NINE_CODE = 57;
 const COLON = 58;
 const QUESTION_MARK = 63;
 const SLASH = 47;
@@ -241,7 +242,7 @@ function unescapeQuoted(raw: string): string {
 }
 
 /** A TCP or UDP port has at most five digits (65535). */
-const MAX_PORT_DIGITS = 5;
+export const MAX_PORT_DIGITS = 5;
 
 /** More integer digits than a 64-bit count ever needs: such a token is not a number AWS wrote. */
 const MAX_INTEGER_DIGITS = 19;
@@ -270,6 +271,34 @@ export function decimalDigitsStart(text: CodeUnits, start: number, end: number):
   let digits = integerStart;
   while (digits < integerEnd - 1 && codeUnitAt(text, digits) === ZERO) digits++;
   return digits;
+}
+
+/**
+ * {@link decimalDigitsStart} for UTF-8 bytes only, the same rules: the byte engine calls it for
+ * every number, and a function that reads one kind of array compiles to plain loads where the
+ * string-or-bytes one pays a type check per character.
+ */
+export function decimalBytesStart(bytes: Uint8Array, start: number, end: number): number {
+  let position = start;
+  if (position < end && bytes[position] === DASH) position++;
+  const integerStart = position;
+  while (position < end && isDigit(bytes[position] as number)) position++;
+  const integerDigits = position - integerStart;
+  if (integerDigits === 0 || integerDigits > MAX_INTEGER_DIGITS) return -1;
+  const integerEnd = position;
+  if (position < end && bytes[position] === DOT) {
+    const fractionStart = ++position;
+    while (position < end && isDigit(bytes[position] as number)) position++;
+    if (position === fractionStart) return -1;
+  }
+  if (position !== end) return -1;
+  let digits = integerStart;
+  while (digits < integerEnd - 1 && bytes[digits] === ZERO) digits++;
+  return digits;
+}
+
+function isDigit(byte: number): boolean {
+  return byte >= ZERO && byte <= NINE_CODE;
 }
 
 /**
