@@ -33,11 +33,26 @@ export function cloudWatchOutputText(
     for (const event of events) text += `${event.message}\n`;
     return text;
   }
-  const source = `,"logGroup":${quoteJson(payload.logGroup)},"logStream":${quoteJson(payload.logStream)}`;
+  const source = sourceMembers(payload.logGroup, payload.logStream);
   return linesOf(events, (event) => {
     const syslog = syslogFieldsOf(event.message, event.timestamp);
-    return `{"timestamp":"${iso.format(event.timestamp)}","id":${quoteJson(event.id)}${source},"message":${quoteJson(event.message)}${syslog === '' ? '' : `,${syslog}`}}`;
+    return `${JSON_LINE.timestamp}${iso.format(event.timestamp)}${JSON_LINE.id}${quoteJson(event.id)}${source}${JSON_LINE.message}${quoteJson(event.message)}${syslog === '' ? '' : `,${syslog}`}}`;
   });
+}
+
+/**
+ * The text around the values of a CloudWatch Logs event's JSON line, which `payload-output.ts`
+ * writes as bytes: `{"timestamp":"…","id":…,"logGroup":…,"logStream":…,"message":…,…syslog}`.
+ */
+export const JSON_LINE = {
+  timestamp: '{"timestamp":"',
+  id: '","id":',
+  message: ',"message":',
+} as const;
+
+/** The members every event of one log stream shares: `,"logGroup":…,"logStream":…`. */
+export function sourceMembers(logGroup: string, logStream: string): string {
+  return `,"logGroup":${quoteJson(logGroup)},"logStream":${quoteJson(logStream)}`;
 }
 
 /** The `logGroup` of Direct PUT syslog records, which have none of their own. */

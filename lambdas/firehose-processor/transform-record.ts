@@ -18,6 +18,8 @@ import {
   type TimeBucket,
   TimePartitioner,
 } from './partition-keys';
+import { JsonPayloadWriter, writeRawInPlace } from './payload-output';
+import { CloudWatchPayloadScan } from './payload-scan';
 import {
   type CloudWatchLogEvent,
   type CloudWatchLogsData,
@@ -99,6 +101,8 @@ interface Group<T> {
 export class RecordTransformer {
   private readonly partitioner: TimePartitioner;
   private readonly iso = new IsoTimeFormatter();
+  private readonly scan = new CloudWatchPayloadScan();
+  private readonly jsonWriter = new JsonPayloadWriter();
 
   constructor(
     private readonly config: ProcessorConfig,
@@ -112,10 +116,46 @@ export class RecordTransformer {
     const decoded = decodeRecordData(record.data);
     if (decoded.kind === 'invalid') return { kind: 'fail', reason: decoded.reason };
     if (decoded.kind === 'text') return this.transformDirect(record, decoded.text);
+    const scanned = this.transformScanned(record, decoded.bytes);
+    if (scanned !== undefined) return scanned;
     const parsed = parseCloudWatchPayload(decoded.bytes);
     if (parsed.kind === 'invalid') return { kind: 'fail', reason: parsed.reason };
     if (parsed.kind === 'cloudwatch-control') return { kind: 'drop', reason: CONTROL_MESSAGE_REASON };
     return this.transformCloudWatch(record, parsed.payload, parsed.earliest, parsed.latest);
+  }
+
+  /**
+   * The common case, by the fast reader and byte writers: a payload {@link CloudWatchPayloadScan}
+   * takes, all its events in one partition, its output small enough for a response. Anything else
+   * is left to the general path (undefined), with the payload's bytes as they were.
+   */
+  private transformScanned(record: FirehoseInputRecord, bytes: Buffer): RecordTransform | undefined {
+    const scan = this.scan;
+    if (!scan.read(bytes) || scan.count === 0) return undefined;
+    const bucket = this.partitioner.bucketOf(scan.earliest);
+    if (scan.latest >= bucket.end) return undefined;
+    const maxOutputBytes = this.limits.maxOutputBytes;
+    const output =
+      this.config.outputFormat === 'raw'
+        ? writeRawInPlace(scan, maxOutputBytes)
+        : this.jsonWriter.write(scan);
+    if (output === undefined) return undefined;
+    const base64Length = Math.ceil(output.length / 3) * 4;
+    if (base64Length > maxOutputBytes) return undefined;
+    return {
+      kind: 'output',
+      bytes: output,
+      base64Length,
+      partitionKeys: this.partitionKeys(
+        safePartitionValue(scan.logGroup),
+        safePartitionValue(scan.logStream),
+        bucket,
+      ),
+      events: scan.count,
+      otherEvents: 0,
+      otherPartitions: [],
+      reingestOutput: reingestAsItCame(record),
+    };
   }
 
   private transformCloudWatch(
