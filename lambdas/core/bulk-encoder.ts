@@ -63,9 +63,8 @@ export interface BulkBatch {
 const WINDOW_BYTES = 64 * 1024;
 /** The most bytes a record number takes in decimal. */
 const MAX_DIGITS = 16;
-const { DASH, DOT, QUOTE } = CharCode;
+const { DASH, DOT, QUOTE, ZERO, NINE } = CharCode;
 const LETTER_Z = 0x5a;
-const ZERO = 0x30;
 
 /** The constant parts of a byte-path entry around its day, record number, time and members. */
 interface EntryTemplates {
@@ -106,6 +105,13 @@ class ByteEntries {
   private readonly headBytes: number;
   /** The last line's time in bytes, the guess for the next. */
   private lastTimeBytes = 27;
+  /**
+   * The last record number written, as decimal digits right-aligned in ASCII zeros: the next
+   * line's is mostly one more, a carry away, where dividing by ten cost a tenth of the entry.
+   */
+  private readonly recordDigits = new Uint8Array(MAX_DIGITS).fill(ZERO);
+  private recordNumber = 0;
+  private recordDigitCount = 1;
 
   constructor(
     private readonly encoder: ByteLineEncoder,
@@ -180,7 +186,7 @@ class ByteEntries {
     const entryStart = body.length;
     // The members go after the head, whose length depends on the time's: guessed from the last
     // line (ALB's are all alike), moved when the guess was wrong.
-    const digits = digitCount(recordNumber);
+    const digits = this.setRecordNumber(recordNumber);
     const headWithoutTime = this.headBytes + digits;
     const membersAt = entryStart + headWithoutTime + this.lastTimeBytes;
     let at = encoder.encode(arena, 0, lineStart, lineStart + lineBytes, membersAt);
@@ -199,21 +205,46 @@ class ByteEntries {
       const byte = arena[time + offset] as number;
       arena[head++] = byte === DASH ? DOT : byte;
     }
-    head = writeDigits(arena, recordNumber, digits, this.copy(templates.id, head));
+    head = this.writeRecordNumber(this.copy(templates.id, head));
     // `{"@timestamp":"<time>"<members><tail><n>}}\n`
     head = this.copy(templates.source, head);
     const sourceStart = head - SOURCE_HEAD.length;
     head = copyWithinBytes(arena, this.view, time, encoder.timeEnd, head);
     if (encoder.timeIsZoneless) arena[head++] = LETTER_Z;
     arena[head] = QUOTE;
-    at = this.copy(
-      templates.close,
-      writeDigits(arena, recordNumber, digits, this.copy(templates.tail, membersEnd)),
-    );
+    at = this.copy(templates.close, this.writeRecordNumber(this.copy(templates.tail, membersEnd)));
     body.length = at;
     out.add(writer.commit(entryStart, sourceStart, recordNumber, source, start, end));
     // The source line without its line feed.
     return at - 1 - sourceStart;
+  }
+
+  /** Makes `recordNumber` the one {@link writeRecordNumber} writes; returns its number of digits. */
+  private setRecordNumber(recordNumber: number): number {
+    const digits = this.recordDigits;
+    if (recordNumber === this.recordNumber + 1) {
+      let index = MAX_DIGITS - 1;
+      while (digits[index] === NINE) digits[index--] = ZERO;
+      digits[index] = (digits[index] as number) + 1;
+      if (MAX_DIGITS - index > this.recordDigitCount) this.recordDigitCount = MAX_DIGITS - index;
+    } else {
+      digits.fill(ZERO);
+      const count = digitCount(recordNumber);
+      writeDigits(digits, recordNumber, count, MAX_DIGITS - count);
+      this.recordDigitCount = count;
+    }
+    this.recordNumber = recordNumber;
+    return this.recordDigitCount;
+  }
+
+  /** Writes the record number's digits at `at`; returns the position after them. */
+  private writeRecordNumber(at: number): number {
+    const digits = this.recordDigits;
+    const arena = this.arena;
+    let position = at;
+    for (let index = MAX_DIGITS - this.recordDigitCount; index < MAX_DIGITS; index++)
+      arena[position++] = digits[index] as number;
+    return position;
   }
 
   /** Copies the constant at `span` to `at`; returns the position after it. */
@@ -262,7 +293,7 @@ function digitCount(value: number): number {
 }
 
 /** Writes a non-negative integer's `digits` decimal digits at `at`; returns the position after them. */
-function writeDigits(arena: Buffer, value: number, digits: number, at: number): number {
+function writeDigits(arena: Uint8Array, value: number, digits: number, at: number): number {
   let rest = value;
   for (let position = at + digits - 1; position >= at; position--) {
     arena[position] = ZERO + (rest % 10);

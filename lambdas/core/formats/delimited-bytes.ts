@@ -239,8 +239,10 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
   private readonly fields: readonly ByteField[];
   /** Per field: its kind, and the head of its member (see {@link headOf}) as words to write and its length. */
   private readonly kinds: Uint8Array;
-  private readonly headWords: readonly Int32Array[];
   private readonly headLengths: Int32Array;
+  /** The heads' words, one after the other: field `i`'s are `[headStarts[i], headStarts[i + 1])`. */
+  private readonly headWords: Int32Array;
+  private readonly headStarts: Int32Array;
   /** Per endpoint field: `","name_port":` as words, and its length. */
   private readonly portWords: readonly Int32Array[];
   private readonly portLengths: Int32Array;
@@ -286,7 +288,11 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
     this.constants = constants.bytes();
     this.kinds = Uint8Array.from(this.fields, (field) => field.kind);
     const heads = layout.fields.map(headOf);
-    this.headWords = heads.map(byteCopy.wordsOf);
+    const headWords = heads.map(byteCopy.wordsOf);
+    this.headStarts = new Int32Array(heads.length + 1);
+    for (const [index, words] of headWords.entries())
+      this.headStarts[index + 1] = (this.headStarts[index] as number) + words.length;
+    this.headWords = Int32Array.from(headWords.flatMap((words) => [...words]));
     this.headLengths = Int32Array.from(heads, (head) => Buffer.byteLength(head));
     const ports = layout.fields.map((field) => `",${quoteJson(`${field.name}_port`)}:`);
     this.portWords = ports.map(byteCopy.wordsOf);
@@ -321,6 +327,7 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
     const view = this.view;
     const kinds = this.kinds;
     const headWords = this.headWords;
+    const headStarts = this.headStarts;
     const headLengths = this.headLengths;
     const fieldCount = kinds.length;
     const quotes = this.quotes;
@@ -337,7 +344,9 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
       // copied right after it while it is cut: for most values the member is then written, but
       // for its closing quote, when the cut ends. The head and the copy are garbage past the
       // output for the values that write something else, or nothing; the next value writes over.
-      writeWords(view, headWords[count] as Int32Array, at);
+      const headEnd = headStarts[count + 1] as number;
+      for (let word = headStarts[count] as number, target = at; word < headEnd; word++, target += 4)
+        view.setInt32(target, headWords[word] as number, true);
       const copyAt = at + (headLengths[count] as number);
       let valueStart = position;
       let valueEnd: number;
