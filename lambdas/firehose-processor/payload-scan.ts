@@ -67,6 +67,8 @@ const INITIAL_EVENTS = 1024;
 export class CloudWatchPayloadScan {
   /** The payload read last. */
   bytes: Buffer = Buffer.alloc(0);
+  /** The same payload as Latin-1 text: one character per byte, at the byte's position. */
+  text = '';
   owner = '';
   logGroup = '';
   logStream = '';
@@ -101,6 +103,7 @@ export class CloudWatchPayloadScan {
     let position = HEADER.lastIndex;
     if (!this.readHeader(bytes, position)) return false;
     this.bytes = bytes;
+    this.text = text;
     this.count = 0;
     this.earliest = Number.POSITIVE_INFINITY;
     this.latest = Number.NEGATIVE_INFINITY;
