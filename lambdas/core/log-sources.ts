@@ -3,6 +3,7 @@
  * app (where sources also become S3 event notification filters) and the indexer (`LOG_SOURCES`).
  */
 import { z } from 'zod';
+import { compileTimestampFormat } from './time';
 import { FORMAT_NAMES, type FormatOptions } from './types';
 
 function isValidRegex(pattern: string): boolean {
@@ -15,6 +16,18 @@ function isValidRegex(pattern: string): boolean {
 }
 
 const regexText = z.string().min(1).refine(isValidRegex, { message: 'must be a valid regular expression' });
+
+/** A `timestampFormat` the core can compile: a mistake is a deployment error, not a failed line per event. */
+const timestampFormatText = z
+  .string()
+  .min(1)
+  .superRefine((format, context) => {
+    try {
+      compileTimestampFormat(format);
+    } catch (error: unknown) {
+      context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+    }
+  });
 
 /**
  * How to parse a source's objects, apart from the format: the options a log source carries, and
@@ -29,7 +42,7 @@ export const ParseOptionsSchema = z
       })
       .optional(),
     timestampField: z.string().min(1).optional(),
-    timestampFormat: z.string().min(1).optional(),
+    timestampFormat: timestampFormatText.optional(),
     /** `regex` format: the line pattern with named groups. */
     pattern: regexText.optional(),
     /** VPC Flow Logs without a header line: the custom format's field list. */

@@ -62,6 +62,25 @@ describe('loadIndexerConfig', () => {
     expect(load).toThrow(/QUARANTINE_BUCKET/);
   });
 
+  it('rejects a timestampFormat the core cannot compile when the configuration loads', () => {
+    const load = () =>
+      loadIndexerConfig({
+        ...minimal,
+        LOG_SOURCES: JSON.stringify([{ prefix: 'app/', format: 'json', timestampFormat: 'yyyy-MM-dd QQ' }]),
+      });
+
+    expect(load).toThrow(ConfigurationError);
+    expect(load).toThrow(/LOG_SOURCES\.0\.timestampFormat/);
+    expect(() =>
+      loadIndexerConfig({
+        ...minimal,
+        LOG_SOURCES: JSON.stringify([
+          { prefix: 'app/', format: 'json', timestampFormat: 'dd/MMM/yyyy:HH:mm:ss Z' },
+        ]),
+      }),
+    ).not.toThrow();
+  });
+
   it('rejects basic auth without credentials and LOG_SOURCES that is not JSON', () => {
     expect(() => loadIndexerConfig({ ...minimal, OPENSEARCH_AUTH: 'basic' })).toThrow(
       /OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD/,
