@@ -104,6 +104,14 @@ interface ByteField {
   readonly zonelessIsUtc: boolean;
 }
 
+/** `","target":"` and `","protocol":"` of a request field, as words for `writeWords`, and their lengths. */
+interface RequestHeads {
+  readonly target: Int32Array;
+  readonly targetLength: number;
+  readonly protocol: Int32Array;
+  readonly protocolLength: number;
+}
+
 /** Collects the encoder's constant bytes; each text is stored once. */
 class ConstantBytes {
   private readonly texts = new Map<string, Span>();
@@ -179,7 +187,8 @@ function compileField(field: DelimitedField, constants: ConstantBytes): ByteFiel
 
 /**
  * What the byte engine writes before a field's value, which it copies right after: `,"name":"` for
- * the strings and times, `,"name":` for a number, `,"name_ip":"` for an endpoint's host.
+ * the strings and times, `,"name":` for a number, `,"name_ip":"` for an endpoint's host, the
+ * method's `,"name":"` for a request line.
  */
 function headOf(field: DelimitedField): string {
   switch (field.kind) {
@@ -187,6 +196,8 @@ function headOf(field: DelimitedField): string {
       return `,${quoteJson(field.name)}:`;
     case 'endpoint':
       return `,${quoteJson(`${field.name}_ip`)}:"`;
+    case 'request':
+      return `,${quoteJson(field.parts.method)}:"`;
     default:
       return `,${quoteJson(field.name)}:"`;
   }
@@ -210,6 +221,10 @@ function memberNamesOf(field: DelimitedField): string[] {
 
 const { SPACE, QUOTE, BACKSLASH, OPEN_BRACKET, CLOSE_BRACKET, DASH, DOT, COLON, ZERO, NINE } = CharCode;
 const FIVE = 0x35;
+const SLASH = 0x2f;
+const LETTER_H = 0x48;
+const LETTER_P = 0x50;
+const LETTER_T = 0x54;
 const LETTER_Z = 0x5a;
 const PERCENT = 0x25;
 
@@ -246,6 +261,11 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
   /** Per endpoint field: `","name_port":` as words, and its length. */
   private readonly portWords: readonly Int32Array[];
   private readonly portLengths: Int32Array;
+  /**
+   * Per request field: `","target":"` and `","protocol":"` as words, or none when the field names
+   * a part the copy does not write (the whole line, the query).
+   */
+  private readonly requestParts: readonly (RequestHeads | undefined)[];
   /** Per time field: whether a zoneless time is read as UTC. */
   private readonly zonelessIsUtc: Uint8Array;
   /**
@@ -297,6 +317,18 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
     const ports = layout.fields.map((field) => `",${quoteJson(`${field.name}_port`)}:`);
     this.portWords = ports.map(byteCopy.wordsOf);
     this.portLengths = Int32Array.from(ports, (port) => Buffer.byteLength(port));
+    this.requestParts = layout.fields.map((field) => {
+      if (field.kind !== 'request' || field.parts.whole !== undefined || field.parts.query !== undefined)
+        return undefined;
+      const target = `",${quoteJson(field.parts.target)}:"`;
+      const protocol = `",${quoteJson(field.parts.protocol)}:"`;
+      return {
+        target: byteCopy.wordsOf(target),
+        targetLength: Buffer.byteLength(target),
+        protocol: byteCopy.wordsOf(protocol),
+        protocolLength: Buffer.byteLength(protocol),
+      };
+    });
     this.zonelessIsUtc = Uint8Array.from(this.fields, (field) => (field.zonelessIsUtc ? 1 : 0));
     this.lastMinutes = new Int32Array(4 * this.fields.length);
     this.quotes = layout.syntax.quotes;
@@ -419,51 +451,58 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
       }
       // Where the value's end was copied to.
       const copyEnd = copyAt + valueEnd - valueStart;
-      if (kind === Kind.String && !special) {
-        arena[copyEnd] = QUOTE;
-        at = copyEnd + 1;
-      } else if (kind === Kind.Number) {
-        // The head is `,"name":`; a number is its text but for leading zeros.
-        const digits = special ? -1 : decimalBytesStart(arena, valueStart, valueEnd);
-        if (digits < 0) return -1;
-        if (digits === valueStart + (arena[valueStart] === DASH ? 1 : 0)) {
-          at = copyEnd;
-        } else {
-          at = copyAt;
-          if (arena[valueStart] === DASH) arena[at++] = DASH;
-          at = copyWithinBytes(arena, view, digits, valueEnd, at);
+      let written = -1;
+      switch (kind) {
+        case Kind.String:
+          if (!special) {
+            arena[copyEnd] = QUOTE;
+            written = copyEnd + 1;
+          }
+          break;
+        case Kind.Number: {
+          // The head is `,"name":`; a number is its text but for leading zeros.
+          const digits = special ? -1 : decimalBytesStart(arena, valueStart, valueEnd);
+          if (digits < 0) return -1;
+          if (digits === valueStart + (arena[valueStart] === DASH ? 1 : 0)) {
+            written = copyEnd;
+          } else {
+            written = copyAt;
+            if (arena[valueStart] === DASH) arena[written++] = DASH;
+            written = copyWithinBytes(arena, view, digits, valueEnd, written);
+          }
+          break;
         }
-      } else if (kind === Kind.EventTime) {
-        // The time is the document's `@timestamp`, not a member.
-        if (special || !this.isTime(count, valueStart, valueEnd)) return -1;
-        this.timeStart = valueStart;
-        this.timeEnd = valueEnd;
-        this.timeIsZoneless = arena[valueEnd - 1] !== LETTER_Z;
-        timeSeen = true;
-      } else if (kind === Kind.Time) {
-        if (special || !this.isTime(count, valueStart, valueEnd)) return -1;
-        let next = copyEnd;
-        if (arena[valueEnd - 1] !== LETTER_Z) arena[next++] = LETTER_Z;
-        arena[next] = QUOTE;
-        at = next + 1;
-      } else if (kind === Kind.Endpoint) {
-        const written = special ? -1 : this.writeCopiedEndpoint(count, valueStart, valueEnd, copyAt);
-        if (written >= 0) {
-          at = written;
-        } else {
-          this.quoted = quoted;
-          this.special = special;
-          this.valueEnd = valueEnd;
-          at = this.writeEndpoint(this.fields[count] as ByteField, valueStart, at);
-          if (at < 0) return -1;
-        }
-      } else {
+        case Kind.EventTime:
+          // The time is the document's `@timestamp`, not a member.
+          if (special || !this.isTime(count, valueStart, valueEnd)) return -1;
+          this.timeStart = valueStart;
+          this.timeEnd = valueEnd;
+          this.timeIsZoneless = arena[valueEnd - 1] !== LETTER_Z;
+          timeSeen = true;
+          written = at;
+          break;
+        case Kind.Time:
+          if (special || !this.isTime(count, valueStart, valueEnd)) return -1;
+          written = copyEnd;
+          if (arena[valueEnd - 1] !== LETTER_Z) arena[written++] = LETTER_Z;
+          arena[written++] = QUOTE;
+          break;
+        case Kind.Endpoint:
+          if (!special) written = this.writeCopiedEndpoint(count, valueStart, valueEnd, copyAt);
+          break;
+        case Kind.Request:
+          if (!special) written = this.writeCopiedRequest(count, valueStart, valueEnd, copyAt);
+          break;
+      }
+      if (written < 0) {
+        // What the copy does not serve: escapes, URL-encoded values, unusual endpoints and requests.
         this.quoted = quoted;
         this.special = special;
         this.valueEnd = valueEnd;
-        at = this.writeRarer(this.fields[count] as ByteField, valueStart, at);
-        if (at < 0) return -1;
+        written = this.writeRarer(this.fields[count] as ByteField, valueStart, at);
+        if (written < 0) return -1;
       }
+      at = written;
     }
     if (count < this.minimumValues || !timeSeen) return -1;
     // Values past the last field go to `extra_fields` in the string engine.
@@ -544,6 +583,39 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
     while (digits < valueEnd - 1 && arena[digits] === ZERO) digits++;
     for (; digits < valueEnd; digits++) arena[at++] = arena[digits] as number;
     return at;
+  }
+
+  /**
+   * A request line `[valueStart, valueEnd)` of field `field` whose bytes were copied to `copyAt`,
+   * after the method's `,"name":"` head: the method is then in place, and the target and the
+   * protocol follow their names. -1 for anything but a method, a target and an `HTTP/…` protocol
+   * (`splitRequestLine` decides those), or a field that names other parts.
+   */
+  private writeCopiedRequest(field: number, valueStart: number, valueEnd: number, copyAt: number): number {
+    const heads = this.requestParts[field];
+    const arena = this.arena;
+    if (heads === undefined || arena[valueEnd - 1] === SPACE) return -1;
+    let firstSpace = valueStart;
+    while (firstSpace < valueEnd && arena[firstSpace] !== SPACE) firstSpace++;
+    let lastSpace = valueEnd - 1;
+    while (lastSpace > firstSpace && arena[lastSpace] !== SPACE) lastSpace--;
+    // A method, a target and a protocol, none of them `-` or empty.
+    if (
+      firstSpace === valueStart ||
+      lastSpace <= firstSpace + 1 ||
+      (firstSpace === valueStart + 1 && arena[valueStart] === DASH) ||
+      (lastSpace === firstSpace + 2 && arena[firstSpace + 1] === DASH) ||
+      !isHttpAt(arena, lastSpace + 1, valueEnd)
+    )
+      return -1;
+    const view = this.view;
+    let at = copyAt + firstSpace - valueStart;
+    writeWords(view, heads.target, at);
+    at = copyWithinBytes(arena, view, firstSpace + 1, lastSpace, at + heads.targetLength);
+    writeWords(view, heads.protocol, at);
+    at = copyWithinBytes(arena, view, lastSpace + 1, valueEnd, at + heads.protocolLength);
+    arena[at] = QUOTE;
+    return at + 1;
   }
 
   /**
@@ -653,6 +725,18 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
     if (prefix === undefined || prefix.end === prefix.start || isAbsentAt(this.arena, from, to)) return at;
     return this.writeString(from, to, this.constant(prefix, at));
   }
+}
+
+/** Whether `[from, to)` is a protocol `HTTP/…`. */
+function isHttpAt(bytes: Uint8Array, from: number, to: number): boolean {
+  return (
+    to - from >= 5 &&
+    bytes[from] === LETTER_H &&
+    bytes[from + 1] === LETTER_T &&
+    bytes[from + 2] === LETTER_T &&
+    bytes[from + 3] === LETTER_P &&
+    bytes[from + 4] === SLASH
+  );
 }
 
 function indexOfByte(input: Uint8Array, byte: number, from: number, to: number): number {
