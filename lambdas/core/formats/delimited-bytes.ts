@@ -18,7 +18,6 @@
 
 import type { Span } from '../byte-copy';
 import * as byteCopy from '../byte-copy';
-import * as byteScan from '../byte-scan';
 import { CharCode } from '../char-codes';
 import { quoteJson } from '../json';
 import * as time from '../time';
@@ -28,7 +27,6 @@ import { type DelimitedField, type DelimitedLayout, MAX_PORT_DIGITS, type TimePa
 // Functions called for every value as local bindings: where modules are compiled to CommonJS one
 // by one (tsx, Jest), every use of an imported name goes through a getter.
 const { copyWithinBytes, viewOf, writeWords } = byteCopy;
-const { holdsQuotedSpecial } = byteScan;
 const { isCanonicalIsoBytes, toIsoUtcAssumingUtc, toIsoUtcFast } = time;
 const {
   decimalBytesStart,
@@ -228,12 +226,31 @@ const LETTER_T = 0x54;
 const LETTER_Z = 0x5a;
 const PERCENT = 0x25;
 
-// Whether a 32-bit word holds a byte the tokenizer must look at: the tricks of `../byte-scan.ts`.
+// Which bytes of a 32-bit word the tokenizer must look at: the tricks of `../byte-scan.ts`, kept
+// as masks (the top bit of each such byte). Below the lowest flagged byte no borrow crosses a byte,
+// so that one is exact (the ones above it may be false): `firstFlagged` finds it without a loop.
 
-/** Whether a word of an unquoted value holds a space, a quote, a backslash or a control byte (or `!`). */
-function holdsUnquotedSpecial(word: number): boolean {
+/** The bytes of a word of an unquoted value that are a space, a quote, a backslash or a control byte (or `!`). */
+function unquotedSpecials(word: number): number {
   const backslashes = word ^ 0x5c5c5c5c;
-  return ((((word - 0x23232323) & ~word) | ((backslashes - 0x01010101) & ~backslashes)) & 0x80808080) !== 0;
+  return (((word - 0x23232323) & ~word) | ((backslashes - 0x01010101) & ~backslashes)) & 0x80808080;
+}
+
+/** The bytes of a word of a quoted value that are a quote, a backslash or a control byte. */
+function quotedSpecials(word: number): number {
+  const quotes = word ^ 0x22222222;
+  const backslashes = word ^ 0x5c5c5c5c;
+  return (
+    (((word - 0x20202020) & ~word) |
+      ((quotes - 0x01010101) & ~quotes) |
+      ((backslashes - 0x01010101) & ~backslashes)) &
+    0x80808080
+  );
+}
+
+/** The position in its word (0 to 3, little-endian) of the lowest byte a non-zero mask flags. */
+function firstFlagged(mask: number): number {
+  return (31 - Math.clz32(mask & -mask)) >> 3;
 }
 
 /**
@@ -389,13 +406,17 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
         let index = position + 1;
         const shift = copyAt - index;
         for (;;) {
-          // Four bytes at a time while none is a quote, a backslash or a control byte.
+          // Four bytes at a time, copied whole, up to the first that is a quote, a backslash or a
+          // control byte (bytes copied past the value are garbage).
+          let specials = 0;
           while (index + 4 <= end) {
             const word = view.getUint32(index, true);
-            if (holdsQuotedSpecial(word)) break;
             view.setUint32(index + shift, word, true);
+            specials = quotedSpecials(word);
+            if (specials !== 0) break;
             index += 4;
           }
+          if (specials !== 0) index += firstFlagged(specials);
           if (index >= end) return -1;
           const byte = arena[index] as number;
           if (byte === QUOTE) break;
@@ -425,13 +446,16 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
         let index = position;
         const shift = copyAt - index;
         for (;;) {
-          // Four bytes at a time while none is a space, a quote, a backslash or a control byte.
+          // The same, up to a space, a quote, a backslash or a control byte.
+          let specials = 0;
           while (index + 4 <= end) {
             const word = view.getUint32(index, true);
-            if (holdsUnquotedSpecial(word)) break;
             view.setUint32(index + shift, word, true);
+            specials = unquotedSpecials(word);
+            if (specials !== 0) break;
             index += 4;
           }
+          if (specials !== 0) index += firstFlagged(specials);
           if (index >= end) break;
           const byte = arena[index] as number;
           if (byte === SPACE) break;
