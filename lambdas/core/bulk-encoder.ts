@@ -40,7 +40,7 @@ import {
 
 // Called for every copy: a local binding, where modules are compiled to CommonJS one by one (tsx,
 // Jest) and every use of an imported name goes through a getter.
-const { copyWithinBytes, viewOf } = byteCopy;
+const { copyWithinBytes, viewOf, wordsOf, writeWords } = byteCopy;
 
 /** What {@link encodeBulk} yields for each part of the object it reads. */
 export interface BulkBatch {
@@ -105,6 +105,17 @@ class ByteEntries {
   private readonly headBytes: number;
   /** The last line's time in bytes, the guess for the next. */
   private lastTimeBytes = 27;
+  // The templates as words for `writeWords`, and their lengths: most are shorter than a call to
+  // `copyWithin` is worth. `dayHead` is the action line up to the record number for the day whose
+  // first ten bytes (`YYYY-MM-DD`) are `day` as two words and a half; a log's lines share few days.
+  private readonly sourceWords: Int32Array;
+  private readonly tailWords: Int32Array;
+  private readonly closeWords: Int32Array;
+  private dayHead: Int32Array = new Int32Array(0);
+  private dayHeadBytes = 0;
+  private dayStart = 0;
+  private dayMiddle = 0;
+  private dayEnd = -1;
   /**
    * The last record number written, as decimal digits right-aligned in ASCII zeros: the next
    * line's is mostly one more, a carry away, where dividing by ten cost a tenth of the entry.
@@ -136,8 +147,13 @@ class ByteEntries {
     this.constants = Buffer.concat([encoder.constants, ...texts]);
     this.windowAt = this.constants.length;
     this.headroom = this.windowAt + WINDOW_BYTES;
-    // The templates, the day, the time (at most 30 bytes and a Z), quotes, two record numbers.
-    this.entryOverhead = end - head + 10 + 31 + 2 + 2 * MAX_DIGITS;
+    // The templates, the day, the time (at most 30 bytes and a Z), quotes, two record numbers
+    // and the padding of the last word written.
+    this.entryOverhead = end - head + 10 + 31 + 2 + 2 * MAX_DIGITS + 4;
+    const [, , sourceBytes, tailBytes, closeBytes] = texts as [Buffer, Buffer, Buffer, Buffer, Buffer];
+    this.sourceWords = wordsOf(sourceBytes);
+    this.tailWords = wordsOf(tailBytes);
+    this.closeWords = wordsOf(closeBytes);
     this.headBytes = index.end - index.start + 10 + id.end - id.start + source.end - source.start + 1;
   }
 
@@ -199,24 +215,50 @@ class ByteEntries {
       this.lastTimeBytes = timeBytes;
     }
     const membersEnd = at;
+    // Each word write's padding lands where the next write covers it, up to the last, whose
+    // padding is past the entry.
     // `{"create":{"_index":"<prefix>-<type>-YYYY.MM.DD","_id":"<hash>-<n>"}}\n`
-    let head = this.copy(templates.index, entryStart);
-    for (let offset = 0; offset < 10; offset++) {
-      const byte = arena[time + offset] as number;
-      arena[head++] = byte === DASH ? DOT : byte;
-    }
-    head = this.writeRecordNumber(this.copy(templates.id, head));
+    const view = this.view;
+    if (
+      view.getInt32(time, true) !== this.dayStart ||
+      view.getInt32(time + 4, true) !== this.dayMiddle ||
+      view.getUint16(time + 8, true) !== this.dayEnd
+    )
+      this.setDay(time);
+    writeWords(view, this.dayHead, entryStart);
+    let head = this.writeRecordNumber(entryStart + this.dayHeadBytes);
     // `{"@timestamp":"<time>"<members><tail><n>}}\n`
-    head = this.copy(templates.source, head);
+    writeWords(view, this.sourceWords, head);
+    head += templates.source.end - templates.source.start;
     const sourceStart = head - SOURCE_HEAD.length;
-    head = copyWithinBytes(arena, this.view, time, encoder.timeEnd, head);
+    head = copyWithinBytes(arena, view, time, encoder.timeEnd, head);
     if (encoder.timeIsZoneless) arena[head++] = LETTER_Z;
     arena[head] = QUOTE;
-    at = this.copy(templates.close, this.writeRecordNumber(this.copy(templates.tail, membersEnd)));
+    writeWords(view, this.tailWords, membersEnd);
+    at = this.writeRecordNumber(membersEnd + templates.tail.end - templates.tail.start);
+    writeWords(view, this.closeWords, at);
+    at += templates.close.end - templates.close.start;
     body.length = at;
     out.add(writer.commit(entryStart, sourceStart, recordNumber, source, start, end));
     // The source line without its line feed.
     return at - 1 - sourceStart;
+  }
+
+  /** Makes the day of the time at `time` in the arena the one of {@link dayHead}. */
+  private setDay(time: number): void {
+    const view = this.view;
+    this.dayStart = view.getInt32(time, true);
+    this.dayMiddle = view.getInt32(time + 4, true);
+    this.dayEnd = view.getUint16(time + 8, true);
+    const { index, id } = this.templates;
+    const day = this.arena.subarray(time, time + 10).map((byte) => (byte === DASH ? DOT : byte));
+    const head = Buffer.concat([
+      this.constants.subarray(index.start, index.end),
+      day,
+      this.constants.subarray(id.start, id.end),
+    ]);
+    this.dayHead = wordsOf(head);
+    this.dayHeadBytes = head.length;
   }
 
   /** Makes `recordNumber` the one {@link writeRecordNumber} writes; returns its number of digits. */
@@ -245,11 +287,6 @@ class ByteEntries {
     for (let index = MAX_DIGITS - this.recordDigitCount; index < MAX_DIGITS; index++)
       arena[position++] = digits[index] as number;
     return position;
-  }
-
-  /** Copies the constant at `span` to `at`; returns the position after it. */
-  private copy(span: Span, at: number): number {
-    return copyWithinBytes(this.arena, this.view, span.start, span.end, at);
   }
 
   /**

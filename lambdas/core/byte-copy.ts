@@ -60,11 +60,11 @@ export function copyForward(bytes: Uint8Array, view: DataView, from: number, to:
   return at + length;
 }
 
-/** `text`'s UTF-8 bytes as little-endian words, the last padded: for {@link writeWords}. */
-export function wordsOf(text: string): Int32Array {
-  const bytes = Buffer.from(text);
+/** `text`'s UTF-8 bytes (or `text` itself, bytes) as little-endian words, the last padded: for {@link writeWords}. */
+export function wordsOf(text: string | Uint8Array): Int32Array {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
   const padded = Buffer.alloc(Math.ceil(bytes.length / 4) * 4);
-  bytes.copy(padded);
+  padded.set(bytes);
   return Int32Array.from({ length: padded.length / 4 }, (_, index) => padded.readInt32LE(4 * index));
 }
 

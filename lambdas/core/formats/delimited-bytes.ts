@@ -389,6 +389,20 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
       // a quoted value runs to its closing unescaped quote, a bracketed one to its `]`.
       while (position < end && arena[position] === SPACE) position++;
       if (position >= end) break;
+      const first = arena[position] as number;
+      // `-` and `"-"`, the commonest values of all, are left out before anything is written.
+      let dashBytes = 0;
+      if (first === DASH) {
+        if (position + 1 === end || arena[position + 1] === SPACE) dashBytes = 1;
+      } else if (first === QUOTE && quotes && position + 2 < end) {
+        if (arena[position + 1] === DASH && arena[position + 2] === QUOTE) dashBytes = 3;
+      }
+      if (dashBytes !== 0) {
+        const kind = kinds[count] as number;
+        if (kind === Kind.EventTime || kind === Kind.AlwaysDeclined) return -1;
+        position += dashBytes;
+        continue;
+      }
       // The member's head first (`,"name":"`; an endpoint's is its `_ip` member's), then the value
       // copied right after it while it is cut: for most values the member is then written, but
       // for its closing quote, when the cut ends. The head and the copy are garbage past the
@@ -401,7 +415,6 @@ export class DelimitedByteEncoder implements ByteLineEncoder {
       let valueEnd: number;
       let quoted = false;
       let special = false;
-      const first = arena[position] as number;
       if (first === QUOTE && quotes) {
         let index = position + 1;
         const shift = copyAt - index;
