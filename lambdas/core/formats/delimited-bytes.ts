@@ -1,11 +1,13 @@
 /**
  * The byte engine of delimited layouts: one line's UTF-8 bytes in, its `_source` members out as
  * UTF-8 JSON bytes, with no string created on the way. It follows the same {@link DelimitedLayout}
- * tables as {@link DelimitedRecordWriter} (the string engine), cuts values and splits endpoints,
- * request lines, numbers and times with the same functions, and handles only the common case:
- * for anything unusual it answers -1 and the caller parses the line with the string engine,
- * which stays the reference. The two must write the same bytes for every line the byte engine
- * takes; `test/core/delimited-bytes.test.ts` holds them to it.
+ * tables as {@link DelimitedRecordWriter} (the string engine), cuts values and reads numbers and
+ * times by the same rules (`decimalBytesStart` and `isCanonicalIsoBytes` are the byte-only twins
+ * of the string engine's functions), splits the common endpoints and request lines itself and
+ * the others with the string engine's functions, and handles only the common case: for anything
+ * unusual it answers -1 and the caller parses the line with the string engine, which stays the
+ * reference. The two must write the same bytes for every line the byte engine takes;
+ * `test/core/delimited-bytes.test.ts` and `test/core/byte-engine-runs.test.ts` hold them to it.
  *
  * What the byte engine refuses (the string engine decides): a control byte in a value, a quote
  * left open, a number that is not a plain decimal, an endpoint that does not split, a time that
@@ -257,9 +259,10 @@ function firstFlagged(mask: number): number {
  * A {@link ByteLineEncoder} for one {@link DelimitedLayout} with space-separated values (the ELB
  * family, S3 server access logs). One encoder serves every line of an object.
  *
- * The loop over a line's values is written out in {@link encode} (cutting a value, an absent
- * value, a string or a number): it runs thirty times a line, and a call per step cost more than
- * the step. Everything rarer is a method.
+ * The loop over a line's values is written out in {@link encode} (cutting and copying a value,
+ * an absent value, a string, a number, a time): it runs thirty times a line, and a call per step
+ * cost more than the step. Endpoints and request lines are a method each, everything rarer
+ * another.
  */
 export class DelimitedByteEncoder implements ByteLineEncoder {
   timeStart = 0;
