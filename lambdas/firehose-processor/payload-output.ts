@@ -1,7 +1,8 @@
 /**
- * The processor's output for a payload the fast reader took ({@link CloudWatchPayloadScan}),
+ * The processor's JSON output for a payload the fast reader took ({@link CloudWatchPayloadScan}),
  * written by copying bytes: the same bytes `output-format.ts` writes as text for a parsed
- * payload, without a string per event.
+ * payload, without a string per event. (The raw output of such a payload is the kernel's,
+ * `kernels.ts`.)
  */
 import { quoteJson } from '../core/json';
 import { IsoTimeFormatter, MAX_ISO_BYTES } from './iso-time';
@@ -12,78 +13,6 @@ import { syslogFieldsAt, syslogFieldsOf } from './syslog-line';
 const LINE_FEED = 0x0a;
 const COMMA = 0x2c;
 const CLOSE_BRACE = 0x7d;
-
-/**
- * Writes the raw output (each message, newline-terminated) over the payload's own bytes: every
- * message is shorter decoded than as a JSON token, so the writing never overtakes the reading.
- * The payload is overwritten only once the output is known to fit.
- *
- * @param maxBase64Bytes the largest output, as base64, the caller can use.
- * @returns the output, a view of the payload's bytes; undefined when it might be larger than
- *   `maxBase64Bytes` (the payload is then untouched).
- */
-export function writeRawInPlace(scan: CloudWatchPayloadScan, maxBase64Bytes: number): Buffer | undefined {
-  const { bytes, text, count, messageStarts, messageEnds, messageEscapes } = scan;
-  // The output is never longer than the payload; only a payload near the limit needs the exact
-  // bound: every message at most as long as its token without the quotes, plus its line feed.
-  if (Math.ceil(bytes.length / 3) * 4 > maxBase64Bytes) {
-    let bound = 0;
-    for (let index = 0; index < count; index++)
-      bound += (messageEnds[index] as number) - (messageStarts[index] as number) - 1;
-    if (Math.ceil(bound / 3) * 4 > maxBase64Bytes) return undefined;
-  }
-  let at = 0;
-  for (let index = 0; index < count; index++) {
-    const start = (messageStarts[index] as number) + 1;
-    const end = (messageEnds[index] as number) - 1;
-    const escapes = messageEscapes[index];
-    if (escapes === Escapes.NONE) {
-      // A native copy (memmove): one call per message, no loop for the interpreter to run.
-      bytes.copyWithin(at, start, end);
-      at += end - start;
-    } else if (escapes === Escapes.CANONICAL) {
-      at = unescapeInPlace(bytes, text, start, end, at);
-    } else {
-      at += bytes.write(scan.messageOf(index), at, 'utf8');
-    }
-    bytes[at++] = LINE_FEED;
-  }
-  return bytes.subarray(0, at);
-}
-
-/** The byte each short escape stands for, by the letter after the backslash. */
-const UNESCAPED = new Uint8Array(128);
-for (const [letter, byte] of [
-  ['"', 0x22],
-  ['\\', 0x5c],
-  ['/', 0x2f],
-  ['b', 0x08],
-  ['f', 0x0c],
-  ['n', 0x0a],
-  ['r', 0x0d],
-  ['t', 0x09],
-] as const)
-  UNESCAPED[letter.charCodeAt(0)] = byte;
-
-/**
- * Writes the value of a string whose escapes are all short ones (`\"`, `\\`, `\n`...) at `at`:
- * the runs between escapes by native copies found by native searches, each escape as its byte.
- *
- * @returns the position after the value.
- */
-function unescapeInPlace(bytes: Buffer, text: string, start: number, end: number, at: number): number {
-  let from = start;
-  let position = at;
-  for (;;) {
-    const backslash = text.indexOf('\\', from);
-    const runEnd = backslash < 0 || backslash >= end ? end : backslash;
-    bytes.copyWithin(position, from, runEnd);
-    position += runEnd - from;
-    if (runEnd === end) return position;
-    bytes[position++] = UNESCAPED[text.charCodeAt(backslash + 1)] as number;
-    from = backslash + 2;
-  }
-}
 
 /**
  * Writes the JSON output of scanned payloads: per event the line `cloudWatchOutputText` writes,

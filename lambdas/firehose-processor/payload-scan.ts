@@ -53,6 +53,8 @@ const EVENT = new RegExp(
 /** A string token whose escapes are all ones `JSON.stringify` writes (but for `\u00XX`, counted as other). */
 const CANONICAL_STRING = /"[^"\\]*(?:\\["\\bfnrt][^"\\]*)*"/y;
 
+/** The member that ends the header; its first occurrence is the header's end, if the header is valid. */
+const EVENTS_MEMBER = '"logEvents":[';
 const TIMESTAMP_PREFIX = ',"timestamp":'.length;
 const MESSAGE_PREFIX = ',"message":'.length;
 const ID_PREFIX = '{"id":'.length;
@@ -96,12 +98,9 @@ export class CloudWatchPayloadScan {
    *   general path must parse it (which then also says what is wrong with it, if anything).
    */
   read(bytes: Buffer): boolean {
-    if (!isUtf8(bytes)) return false;
     const text = bytes.toString('latin1');
-    HEADER.lastIndex = 0;
-    if (!HEADER.test(text)) return false;
-    let position = HEADER.lastIndex;
-    if (!this.readHeader(bytes, position)) return false;
+    let position = this.readHeaderOf(bytes, text);
+    if (position === undefined) return false;
     this.bytes = bytes;
     this.text = text;
     this.count = 0;
@@ -143,6 +142,24 @@ export class CloudWatchPayloadScan {
       if (text.charCodeAt(end - 1) === CLOSE_BRACKET) return this.endsAt(text, end);
       position = end;
     }
+  }
+
+  /**
+   * Reads the members before the events only (`owner`, `logGroup`, `logStream`,
+   * `subscriptionFilters`), for a caller that reads the events itself.
+   *
+   * @param text the payload as Latin-1 text, when the caller has it; otherwise only the header's
+   *   bytes are decoded.
+   * @returns where the events begin (right after `"logEvents":[`), or undefined when the payload
+   *   is not valid UTF-8 or its header is not the one CloudWatch Logs writes.
+   */
+  readHeaderOf(bytes: Buffer, text?: string): number | undefined {
+    if (!isUtf8(bytes)) return undefined;
+    const head = text ?? bytes.toString('latin1', 0, bytes.indexOf(EVENTS_MEMBER) + EVENTS_MEMBER.length);
+    HEADER.lastIndex = 0;
+    if (!HEADER.test(head)) return undefined;
+    const position = HEADER.lastIndex;
+    return this.readHeader(bytes, position) ? position : undefined;
   }
 
   /** The text of a JSON string token `[start, end)` of the payload. */

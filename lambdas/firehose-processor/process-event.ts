@@ -13,6 +13,7 @@ import type {
 } from 'aws-lambda';
 import { quoteJson } from '../core/json';
 import type { ProcessorConfig } from './config';
+import { base64Texts } from './kernels';
 import {
   DEFAULT_RETRY,
   MAX_REINGEST_RECORD_BYTES,
@@ -138,6 +139,12 @@ export async function processFirehoseEvent(
     };
   });
 
+  // The response's texts are made before anything is awaited: the encoder's memory is shared.
+  const delivered = plans.flatMap((plan) =>
+    plan.inResponse && plan.transform.kind === 'output' ? [plan.transform.bytes] : [],
+  );
+  const texts = base64Texts(delivered);
+  let nextText = 0;
   const reingestion = await reingestAll(event, entries, options);
   const notes: RecordNote[] = [];
   const records: FirehoseTransformationResultRecord[] = [];
@@ -147,6 +154,7 @@ export async function processFirehoseEvent(
     const recordId = idOf(event, index);
     const { transform } = plan;
     const answer = answerOf(plan, reingestion);
+    const text = plan.inResponse && transform.kind === 'output' ? texts[nextText++] : undefined;
     if (answer.result !== 'ProcessingFailed' && transform.kind !== 'drop' && transform.kind !== 'fail') {
       const delivered = transform.kind === 'output' && plan.inResponse ? transform.events : 0;
       eventsDelivered += delivered;
@@ -159,7 +167,7 @@ export async function processFirehoseEvent(
       records.push({
         recordId,
         result: 'Ok',
-        data: transform.bytes.toString('base64'),
+        data: text ?? '',
         metadata: { partitionKeys: transform.partitionKeys },
       });
     }

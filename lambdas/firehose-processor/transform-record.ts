@@ -9,6 +9,7 @@
 import { gzipSync } from 'node:zlib';
 import type { ProcessorConfig } from './config';
 import { IsoTimeFormatter } from './iso-time';
+import { type RawEvents, rawOutputOfEvents } from './kernels';
 import { cloudWatchOutputText, DIRECT_LOG_GROUP, type DirectLine, directOutputText } from './output-format';
 import {
   EMPTY_PARTITION_VALUE,
@@ -18,7 +19,7 @@ import {
   type TimeBucket,
   TimePartitioner,
 } from './partition-keys';
-import { JsonPayloadWriter, writeRawInPlace } from './payload-output';
+import { JsonPayloadWriter } from './payload-output';
 import { CloudWatchPayloadScan } from './payload-scan';
 import {
   type CloudWatchLogEvent,
@@ -125,33 +126,40 @@ export class RecordTransformer {
   }
 
   /**
-   * The common case, by the fast reader and byte writers: a payload {@link CloudWatchPayloadScan}
-   * takes, all its events in one partition, its output small enough for a response. Anything else
-   * is left to the general path (undefined), with the payload's bytes as they were.
+   * The common case, by the fast readers and writers: a payload whose header
+   * {@link CloudWatchPayloadScan} takes and whose events the raw kernel ({@link rawOutputOfEvents})
+   * or the scanner and JSON writer take, all its events in one partition, its output small enough
+   * for a response. Anything else is left to the general path (undefined), with the payload's
+   * bytes as they were.
    */
   private transformScanned(record: FirehoseInputRecord, bytes: Buffer): RecordTransform | undefined {
     const scan = this.scan;
-    if (!scan.read(bytes) || scan.count === 0) return undefined;
-    const bucket = this.partitioner.bucketOf(scan.earliest);
-    if (scan.latest >= bucket.end) return undefined;
-    const maxOutputBytes = this.limits.maxOutputBytes;
-    const output =
-      this.config.outputFormat === 'raw'
-        ? writeRawInPlace(scan, maxOutputBytes)
-        : this.jsonWriter.write(scan);
-    if (output === undefined) return undefined;
-    const base64Length = Math.ceil(output.length / 3) * 4;
-    if (base64Length > maxOutputBytes) return undefined;
+    let events: RawEvents;
+    if (this.config.outputFormat === 'raw') {
+      const eventsStart = scan.readHeaderOf(bytes);
+      const raw = eventsStart === undefined ? undefined : rawOutputOfEvents(bytes, eventsStart);
+      if (raw === undefined) return undefined;
+      events = raw;
+    } else {
+      if (!scan.read(bytes)) return undefined;
+      const { count, earliest, latest } = scan;
+      events = { output: this.jsonWriter.write(scan), count, earliest, latest };
+    }
+    if (events.count === 0) return undefined;
+    const bucket = this.partitioner.bucketOf(events.earliest);
+    if (events.latest >= bucket.end) return undefined;
+    const base64Length = Math.ceil(events.output.length / 3) * 4;
+    if (base64Length > this.limits.maxOutputBytes) return undefined;
     return {
       kind: 'output',
-      bytes: output,
+      bytes: events.output,
       base64Length,
       partitionKeys: this.partitionKeys(
         safePartitionValue(scan.logGroup),
         safePartitionValue(scan.logStream),
         bucket,
       ),
-      events: scan.count,
+      events: events.count,
       otherEvents: 0,
       otherPartitions: [],
       reingestOutput: reingestAsItCame(record),

@@ -1,11 +1,13 @@
 /**
- * The fast path (`payload-scan.ts` + `payload-output.ts`) against the general path
- * (`JSON.parse` + `output-format.ts`): on every payload the reader takes, both must write the
- * same bytes; everything it declines must be something the general path reads or rejects itself.
+ * The fast paths (`payload-scan.ts` + `payload-output.ts` for JSON output, the header reader +
+ * the raw kernel of `kernels.ts` for raw output) against the general path (`JSON.parse` +
+ * `output-format.ts`): on every payload the readers take, both must write the same bytes;
+ * everything they decline must be something the general path reads or rejects itself.
  */
 import { IsoTimeFormatter } from '../../lambdas/firehose-processor/iso-time';
+import { rawOutputOfEvents } from '../../lambdas/firehose-processor/kernels';
 import { cloudWatchOutputText } from '../../lambdas/firehose-processor/output-format';
-import { JsonPayloadWriter, writeRawInPlace } from '../../lambdas/firehose-processor/payload-output';
+import { JsonPayloadWriter } from '../../lambdas/firehose-processor/payload-output';
 import { CloudWatchPayloadScan, Escapes } from '../../lambdas/firehose-processor/payload-scan';
 import { parseCloudWatchPayload } from '../../lambdas/firehose-processor/record-data';
 import { dataMessage, logEvent } from './firehose-events';
@@ -50,10 +52,19 @@ function outputs(bytes: Buffer, format: 'raw' | 'json') {
       : undefined;
   const scan = new CloudWatchPayloadScan();
   const copy = Buffer.from(bytes);
+  if (format === 'raw') {
+    const raw = rawOfPayload(copy);
+    if (raw !== undefined) scan.read(Buffer.from(bytes));
+    return { general, fast: raw?.output, raw, scan, parsed };
+  }
   if (!scan.read(copy)) return { general, fast: undefined, scan, parsed };
-  const fast =
-    format === 'raw' ? writeRawInPlace(scan, Number.POSITIVE_INFINITY) : new JsonPayloadWriter().write(scan);
-  return { general, fast, scan, parsed };
+  return { general, fast: new JsonPayloadWriter().write(scan), scan, parsed };
+}
+
+/** The raw kernel's reading of a payload, after the header reader, as the processor uses them. */
+function rawOfPayload(bytes: Buffer) {
+  const eventsStart = new CloudWatchPayloadScan().readHeaderOf(bytes);
+  return eventsStart === undefined ? undefined : rawOutputOfEvents(bytes, eventsStart);
 }
 
 describe('CloudWatchPayloadScan with the byte writers', () => {
@@ -61,11 +72,15 @@ describe('CloudWatchPayloadScan with the byte writers', () => {
     'writes what the general path writes (%s), for every kind of message',
     (format) => {
       const bytes = payloadBytes(dataMessage(events(MESSAGES.length * 3)));
-      const { general, fast, scan, parsed } = outputs(bytes, format);
+      const { general, fast, scan, parsed, raw } = outputs(bytes, format);
       expect(fast).toBeDefined();
       expect(fast?.toString('utf8')).toBe(general?.toString('utf8'));
       expect(fast?.equals(general as Buffer)).toBe(true);
       if (parsed.kind !== 'cloudwatch-data') throw new Error('the general path must take it');
+      if (raw !== undefined) {
+        expect(raw.count).toBe(parsed.payload.logEvents.length);
+        expect([raw.earliest, raw.latest]).toEqual([parsed.earliest, parsed.latest]);
+      }
       expect(scan.count).toBe(parsed.payload.logEvents.length);
       expect(scan.earliest).toBe(parsed.earliest);
       expect(scan.latest).toBe(parsed.latest);
@@ -167,6 +182,7 @@ describe('CloudWatchPayloadScan with the byte writers', () => {
       const scan = new CloudWatchPayloadScan();
       const copy = Buffer.from(bytes);
       expect([name, scan.read(copy)]).toEqual([name, false]);
+      expect([name, rawOfPayload(copy)]).toEqual([name, undefined]);
       expect(copy.equals(bytes)).toBe(true);
     }
   });
@@ -185,12 +201,18 @@ describe('CloudWatchPayloadScan with the byte writers', () => {
     expect(fast?.equals(general as Buffer)).toBe(true);
   });
 
-  it('writes nothing over the payload when the raw output might not fit', () => {
-    const bytes = payloadBytes(dataMessage(events(40)));
-    const scan = new CloudWatchPayloadScan();
-    const copy = Buffer.from(bytes);
-    expect(scan.read(copy)).toBe(true);
-    expect(writeRawInPlace(scan, 100)).toBeUndefined();
-    expect(copy.equals(bytes)).toBe(true);
+  it('reads the raw events of payloads of every size with one kernel memory, leaving the payloads as they were', () => {
+    const sizes = [0, 1, 3, 40, 5000, 2];
+    for (const count of sizes) {
+      const bytes = payloadBytes(dataMessage(events(count, 1)));
+      const copy = Buffer.from(bytes);
+      const { fast, general } = outputs(copy, 'raw');
+      if (count === 0) {
+        expect(rawOfPayload(copy)?.output.length).toBe(0);
+      } else {
+        expect([count, fast?.equals(general as Buffer)]).toEqual([count, true]);
+      }
+      expect(copy.equals(bytes)).toBe(true);
+    }
   });
 });

@@ -1,0 +1,162 @@
+/**
+ * The processor's byte kernels (`wasm/kernels.c`, compiled to WebAssembly): the raw output of a
+ * CloudWatch Logs payload's events, and the base64 text of a batch's outputs.
+ *
+ * Why WebAssembly: most invocations of the processor run in a young process, where a JavaScript
+ * byte loop is still interpreted; the module is compiled by the optimising compiler when it is
+ * loaded, so the first batch already runs machine code. Why one linear memory per kernel, reused
+ * from record to record: on the machines measured, the first touch of a fresh page of memory cost
+ * more than the work done on it, and per-record buffers and strings made a batch touch several
+ * times its own size.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { KERNELS_WASM_BASE64 } from './kernels-wasm';
+
+// The WebAssembly API as far as it is used here (the compiler's ES2023 library does not declare it).
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmGlobal {
+  readonly value: number;
+}
+interface KernelExports {
+  readonly __heap_base: WasmGlobal;
+  scanRawEvents(events: number, length: number, out: number): number;
+  base64Encode(input: number, length: number, out: number): number;
+  earliest(): number;
+  latest(): number;
+  count(): number;
+}
+interface WasmApi {
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
+  readonly Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+const PAGE_BYTES = 65_536;
+/** The module's data and stack (`-z stack-size` in the build), and room for a typical record. */
+const INITIAL_PAGES = 8;
+/** Room the kernels may write past what they return (16-byte vector stores). */
+const SLACK = 16;
+
+/**
+ * Compiled once, when the processor loads, with the optimising compiler for every function
+ * (V8 would otherwise start with its baseline compiler and lazily, which made the first batch of
+ * a process run the kernels three to seven times slower). The flags are V8's defaults again
+ * afterwards, for any other module.
+ */
+const kernelModule = (() => {
+  setFlagsFromString('--no-wasm-lazy-compilation');
+  setFlagsFromString('--no-wasm-dynamic-tiering');
+  try {
+    return new wasm.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+  } finally {
+    setFlagsFromString('--wasm-dynamic-tiering');
+    setFlagsFromString('--wasm-lazy-compilation');
+  }
+})();
+
+/** One instance of the kernels with a memory of its own, grown as needed and never shrunk. */
+class KernelInstance {
+  private readonly memory = new wasm.Memory({ initial: INITIAL_PAGES });
+  readonly kernels: KernelExports;
+  /** The first byte the caller may use: the module's own data and stack lie below. */
+  readonly base: number;
+  private view: Uint8Array;
+
+  constructor() {
+    this.kernels = new wasm.Instance(kernelModule, { env: { memory: this.memory } }).exports as KernelExports;
+    this.base = alignUp(this.kernels.__heap_base.value);
+    this.view = new Uint8Array(this.memory.buffer);
+  }
+
+  /** The memory as bytes, grown so that `bytes` are usable from {@link base}. */
+  reserve(bytes: number): Uint8Array {
+    const needed = this.base + bytes;
+    const size = this.memory.buffer.byteLength;
+    if (needed > size) this.memory.grow(Math.ceil((needed - size) / PAGE_BYTES));
+    if (this.view.buffer !== this.memory.buffer) this.view = new Uint8Array(this.memory.buffer);
+    return this.view;
+  }
+}
+
+let scanner: KernelInstance | undefined;
+let encoder: KernelInstance | undefined;
+
+/** The raw output of a payload's events, and what partitioning needs to know of them. */
+export interface RawEvents {
+  /** Each message, newline-terminated, as UTF-8 (a buffer of its own). */
+  readonly output: Buffer;
+  readonly count: number;
+  /** Earliest and latest event times, epoch milliseconds. */
+  readonly earliest: number;
+  readonly latest: number;
+}
+
+/**
+ * The raw output of a CloudWatch Logs payload's events: the same bytes as each message parsed
+ * by `JSON.parse`, newline-terminated and encoded as UTF-8 (a lone surrogate as U+FFFD).
+ *
+ * @param payload the decompressed payload, already known to be valid UTF-8.
+ * @param eventsStart where the events begin, right after `"logEvents":[`.
+ * @returns undefined when an event is not exactly `{"id":"…","timestamp":N,"message":"…"}` as
+ *   CloudWatch Logs writes it, or the payload does not end with the events: the general path
+ *   then parses it.
+ */
+export function rawOutputOfEvents(payload: Buffer, eventsStart: number): RawEvents | undefined {
+  scanner ??= new KernelInstance();
+  const length = payload.length - eventsStart;
+  const outAt = alignUp(length + SLACK);
+  const memory = scanner.reserve(outAt + length + SLACK);
+  const { base, kernels } = scanner;
+  memory.set(payload.subarray(eventsStart), base);
+  const written = kernels.scanRawEvents(base, length, base + outAt);
+  if (written < 0) return undefined;
+  const start = base + outAt;
+  return {
+    output: Buffer.from(memory.subarray(start, start + written)),
+    count: kernels.count(),
+    earliest: kernels.earliest(),
+    latest: kernels.latest(),
+  };
+}
+
+/**
+ * The base64 text of each output, equal to `Buffer#toString('base64')` of it. The texts are
+ * slices of one string: a batch's response text is made in one piece instead of a string per
+ * record, which the garbage collector would copy while the rest of the batch is transformed.
+ */
+export function base64Texts(outputs: readonly Uint8Array[]): string[] {
+  encoder ??= new KernelInstance();
+  let total = 0;
+  let largest = 0;
+  for (const output of outputs) {
+    total += Math.ceil(output.length / 3) * 4;
+    largest = Math.max(largest, output.length);
+  }
+  if (total === 0) return outputs.map(() => '');
+  // The texts from the base on, each output copied just after them in its turn.
+  const inputAt = alignUp(total);
+  const memory = encoder.reserve(inputAt + largest + SLACK);
+  const { base, kernels } = encoder;
+  const ends: number[] = [];
+  let at = 0;
+  for (const output of outputs) {
+    memory.set(output, base + inputAt);
+    at += kernels.base64Encode(base + inputAt, output.length, base + at);
+    ends.push(at);
+  }
+  const text = Buffer.from(memory.buffer, memory.byteOffset + base, at).toString('latin1');
+  let start = 0;
+  return ends.map((end) => {
+    const slice = text.slice(start, end);
+    start = end;
+    return slice;
+  });
+}
+
+function alignUp(offset: number): number {
+  return Math.ceil(offset / 64) * 64;
+}
