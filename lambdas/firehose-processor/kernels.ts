@@ -1,6 +1,7 @@
 /**
- * The processor's byte kernels (`wasm/kernels.c`, compiled to WebAssembly): the raw output of a
- * CloudWatch Logs payload's events, and the base64 text of a batch's outputs.
+ * The processor's byte kernels (`wasm/kernels.c`, compiled to WebAssembly): gzip decompression
+ * (libdeflate's), the raw output of a CloudWatch Logs payload's events, and the base64 text of a
+ * batch's outputs.
  *
  * Why WebAssembly: most invocations of the processor run in a young process, where a JavaScript
  * byte loop is still interpreted; the module is compiled by the optimising compiler when it is
@@ -22,6 +23,8 @@ interface WasmGlobal {
 }
 interface KernelExports {
   readonly __heap_base: WasmGlobal;
+  gunzipMember(input: number, length: number, out: number, capacity: number): number;
+  gzipInputUsed(): number;
   scanRawEvents(events: number, length: number, out: number): number;
   base64Encode(input: number, length: number, out: number): number;
   earliest(): number;
@@ -72,6 +75,11 @@ class KernelInstance {
     this.view = new Uint8Array(this.memory.buffer);
   }
 
+  /** Whether `bytes` is a view of this memory (as it is now). */
+  holds(bytes: Uint8Array): boolean {
+    return bytes.buffer === this.memory.buffer;
+  }
+
   /** The memory as bytes, grown so that `bytes` are usable from {@link base}. */
   reserve(bytes: number): Uint8Array {
     const needed = this.base + bytes;
@@ -107,20 +115,56 @@ export interface RawEvents {
  */
 export function rawOutputOfEvents(payload: Buffer, eventsStart: number): RawEvents | undefined {
   scanner ??= new KernelInstance();
-  const length = payload.length - eventsStart;
-  const outAt = alignUp(length + SLACK);
-  const memory = scanner.reserve(outAt + length + SLACK);
   const { base, kernels } = scanner;
-  memory.set(payload.subarray(eventsStart), base);
-  const written = kernels.scanRawEvents(base, length, base + outAt);
+  // A payload the kernel decompressed is read where it is; room for the output was kept after it.
+  const inPlace = scanner.holds(payload);
+  const eventsAt = inPlace ? payload.byteOffset + eventsStart : base;
+  const length = payload.length - eventsStart;
+  const outAt = rawOutputAt(eventsAt + length);
+  const memory = scanner.reserve(outAt + length + SLACK - base);
+  if (!inPlace) memory.set(payload.subarray(eventsStart), base);
+  const written = kernels.scanRawEvents(eventsAt, length, outAt);
   if (written < 0) return undefined;
-  const start = base + outAt;
   return {
-    output: Buffer.from(memory.subarray(start, start + written)),
+    output: Buffer.from(memory.subarray(outAt, outAt + written)),
     count: kernels.count(),
     earliest: kernels.earliest(),
     latest: kernels.latest(),
   };
+}
+
+/** Where the raw kernel writes the output of events that end at `eventsEnd`. */
+function rawOutputAt(eventsEnd: number): number {
+  return alignUp(eventsEnd + SLACK);
+}
+
+/** The smallest gzip member: a 10-byte header, an empty deflate block and the 8-byte trailer. */
+const MIN_GZIP_BYTES = 18;
+
+/**
+ * Decompresses a gzip'd payload of one member into the kernels' memory, where
+ * {@link rawOutputOfEvents} then reads it without a copy.
+ *
+ * @param maxBytes the largest decompressed size accepted.
+ * @returns a view of the decompressed bytes, valid until the next call of this function or of
+ *   {@link rawOutputOfEvents} with another payload; undefined when the data is anything but one
+ *   valid gzip member of at most `maxBytes` (several members, a size over the bound, corrupt
+ *   data): the caller then decompresses it with zlib, which says exactly what is wrong.
+ */
+export function gunzipPayload(gzipped: Buffer, maxBytes: number): Buffer | undefined {
+  if (gzipped.length < MIN_GZIP_BYTES) return undefined;
+  // The trailer's ISIZE: the member's size modulo 2^32, which libdeflate checks.
+  const size = gzipped.readUInt32LE(gzipped.length - 4);
+  if (size > maxBytes) return undefined;
+  scanner ??= new KernelInstance();
+  const { base, kernels } = scanner;
+  const payloadAt = base + alignUp(gzipped.length);
+  // Room for the payload and for its raw output, so that reading it grows nothing.
+  const memory = scanner.reserve(rawOutputAt(payloadAt + size) + size + SLACK - base);
+  memory.set(gzipped, base);
+  const written = kernels.gunzipMember(base, gzipped.length, payloadAt, size);
+  if (written < 0 || kernels.gzipInputUsed() !== gzipped.length) return undefined;
+  return Buffer.from(memory.buffer, memory.byteOffset + payloadAt, written);
 }
 
 /**

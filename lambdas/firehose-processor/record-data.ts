@@ -7,6 +7,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { isJsonObject } from '../core/json';
+import { gunzipPayload } from './kernels';
 import { isPartitionableTime, MAX_EVENT_TIME, MIN_EVENT_TIME } from './partition-keys';
 
 /** One log event of a CloudWatch Logs subscription payload, as CloudWatch Logs sends it. */
@@ -33,7 +34,11 @@ export interface CloudWatchLogsData {
 
 /** What one record's data turned out to be. */
 export type DecodedRecordData =
-  /** Gzip'd data, decompressed: a CloudWatch Logs payload if anything (see {@link parseCloudWatchPayload}). */
+  /**
+   * Gzip'd data, decompressed: a CloudWatch Logs payload if anything (see
+   * {@link parseCloudWatchPayload}). The bytes may be a view of the kernels' memory
+   * ({@link gunzipPayload}), valid until the next record is decoded: read them before that.
+   */
   | { readonly kind: 'gzip'; readonly bytes: Buffer }
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'invalid'; readonly reason: string };
@@ -91,6 +96,8 @@ export function decodeBase64(base64: string): Buffer | undefined {
 }
 
 function gunzip(gzipped: Buffer): DecodedRecordData {
+  const decompressed = gunzipPayload(gzipped, MAX_DECOMPRESSED_BYTES);
+  if (decompressed !== undefined) return { kind: 'gzip', bytes: decompressed };
   try {
     const options = { maxOutputLength: MAX_DECOMPRESSED_BYTES, chunkSize: inflateChunkSize(gzipped) };
     return { kind: 'gzip', bytes: gunzipSync(gzipped, options) };

@@ -227,3 +227,59 @@ __attribute__((export_name("base64Encode"))) int base64Encode(const u8 *in, int 
   }
   return (int)(o - out);
 }
+
+/*
+ * gzip decompression by libdeflate (vendor/libdeflate), into the module's memory: the payload is
+ * decompressed where the raw kernel then reads it, and nothing is allocated per record.
+ * libdeflate is built freestanding, so the few libc functions it uses are here.
+ */
+#include "libdeflate.h"
+
+void *memset(void *s, int c, size_t n) { return __builtin_memset(s, c, n); }
+void *memcpy(void *dest, const void *src, size_t n) { return __builtin_memcpy(dest, src, n); }
+void *memmove(void *dest, const void *src, size_t n) { return __builtin_memmove(dest, src, n); }
+int memcmp(const void *a, const void *b, size_t n) {
+  const u8 *x = a, *y = b;
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != y[i]) return x[i] - y[i];
+  return 0;
+}
+
+/* The decompressor is allocated once, from a static area: nothing else allocates. */
+static u8 decompressor_area[32768] __attribute__((aligned(64)));
+static size_t decompressor_area_used;
+
+static void *area_alloc(size_t size) {
+  size_t start = (decompressor_area_used + 63) & ~(size_t)63;
+  if (start + size > sizeof(decompressor_area)) return 0;
+  decompressor_area_used = start + size;
+  return decompressor_area + start;
+}
+
+static void area_free(void *pointer) { (void)pointer; }
+
+static struct libdeflate_decompressor *decompressor;
+static int gzip_input_used;
+
+/** Input bytes the last successful gunzipMember read: less than given when other members follow. */
+__attribute__((export_name("gzipInputUsed"))) int gzipInputUsed(void) { return gzip_input_used; }
+
+/*
+ * Decompresses the first gzip member of `in` into `out`, which has room for `capacity` bytes.
+ * Returns the decompressed length; -1 when the data is not valid gzip, -2 when it needs more
+ * room than `capacity` (the caller then leaves it to zlib, which says exactly what is wrong).
+ */
+__attribute__((export_name("gunzipMember"))) int gunzipMember(const u8 *in, int length, u8 *out, int capacity) {
+  if (decompressor == 0) {
+    libdeflate_set_memory_allocator(area_alloc, area_free);
+    decompressor = libdeflate_alloc_decompressor();
+    if (decompressor == 0) return -1;
+  }
+  size_t used = 0, written = 0;
+  enum libdeflate_result result =
+      libdeflate_gzip_decompress_ex(decompressor, in, (size_t)length, out, (size_t)capacity, &used, &written);
+  if (result == LIBDEFLATE_INSUFFICIENT_SPACE) return -2;
+  if (result != LIBDEFLATE_SUCCESS) return -1;
+  gzip_input_used = (int)used;
+  return (int)written;
+}

@@ -1,0 +1,114 @@
+/**
+ * The WebAssembly kernels against Node's own implementations: libdeflate's gunzip against zlib,
+ * the base64 writer against `Buffer#toString('base64')`, and the raw kernel reading a payload
+ * in place where the gunzip left it against the general path.
+ */
+import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { base64Texts, gunzipPayload, rawOutputOfEvents } from '../../lambdas/firehose-processor/kernels';
+import { CloudWatchPayloadScan } from '../../lambdas/firehose-processor/payload-scan';
+import { parseCloudWatchPayload } from '../../lambdas/firehose-processor/record-data';
+import { dataMessage, logEvent } from './firehose-events';
+
+const MiB = 1024 * 1024;
+
+/** Text that compresses like logs, with random bytes mixed in so that every block type occurs. */
+function logLikeBytes(size: number, seed: number): Buffer {
+  const lines: string[] = [];
+  let length = 0;
+  for (let index = 0; length < size; index++) {
+    const line = `<30>Mar 10 13:15:${String(index % 60).padStart(2, '0')} host-${(index * seed) % 97} app[${index}]: ${randomBytes(index % 7).toString('hex')} message ${index}\n`;
+    lines.push(line);
+    length += line.length;
+  }
+  return Buffer.from(lines.join('')).subarray(0, size);
+}
+
+describe('gunzipPayload', () => {
+  it('decompresses what zlib decompresses, at every level and size, into one reused memory', () => {
+    const inputs = [
+      Buffer.alloc(0),
+      Buffer.from('x'),
+      logLikeBytes(1000, 3),
+      randomBytes(70_000),
+      logLikeBytes(300_000, 7),
+      logLikeBytes(2 * MiB, 11),
+      logLikeBytes(5000, 13),
+    ];
+    for (const input of inputs) {
+      for (const level of [0, 1, 6, 9]) {
+        const gzipped = gzipSync(input, { level });
+        const decompressed = gunzipPayload(gzipped, 16 * MiB);
+        expect([input.length, level, decompressed?.equals(gunzipSync(gzipped))]).toEqual([
+          input.length,
+          level,
+          true,
+        ]);
+      }
+    }
+  });
+
+  it('leaves to zlib whatever is not one valid member within the bound', () => {
+    const input = logLikeBytes(50_000, 5);
+    const gzipped = gzipSync(input);
+    const corrupt = Buffer.from(gzipped);
+    const middle = Math.floor(corrupt.length / 2);
+    corrupt[middle] = (corrupt[middle] ?? 0) ^ 0xff;
+    const badCrc = Buffer.from(gzipped);
+    badCrc[badCrc.length - 6] = (badCrc[badCrc.length - 6] ?? 0) ^ 0x01;
+    const cases: [string, Buffer, number][] = [
+      ['two members', Buffer.concat([gzipSync('a\n'), gzipSync('b\n')]), MiB],
+      ['truncated', gzipped.subarray(0, gzipped.length - 10), MiB],
+      ['corrupt data', corrupt, MiB],
+      ['a wrong CRC', badCrc, MiB],
+      ['over the bound', gzipped, input.length - 1],
+      ['too short for gzip', Buffer.from([0x1f, 0x8b, 8]), MiB],
+      ['trailing garbage', Buffer.concat([gzipped, Buffer.from('junk')]), MiB],
+    ];
+    for (const [name, data, maxBytes] of cases) {
+      expect([name, gunzipPayload(data, maxBytes)]).toEqual([name, undefined]);
+    }
+    // And it still works after every refusal.
+    expect(gunzipPayload(gzipped, MiB)?.equals(input)).toBe(true);
+  });
+});
+
+describe('base64Texts', () => {
+  it('writes Buffer#toString("base64") of each output, for every length and padding', () => {
+    const outputs: Buffer[] = Array.from({ length: 70 }, (_, length) => randomBytes(length));
+    outputs.push(Buffer.alloc(0), randomBytes(3 * MiB + 1), logLikeBytes(100_000, 2), Buffer.alloc(0));
+    const texts = base64Texts(outputs);
+    expect(texts).toHaveLength(outputs.length);
+    texts.forEach((text, index) => {
+      expect([index, text]).toEqual([index, outputs[index]?.toString('base64')]);
+    });
+  });
+
+  it('answers an empty batch and a batch of empty outputs', () => {
+    expect(base64Texts([])).toEqual([]);
+    expect(base64Texts([Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['', '']);
+  });
+});
+
+describe('rawOutputOfEvents', () => {
+  it('reads a payload in place where gunzipPayload left it, as the general path does', () => {
+    const time = Date.UTC(2024, 2, 10, 13, 0, 0);
+    const messages = ['<30>Mar 10 13:00:00 h a[1]: x', 'quote " backslash \\ tab \t', 'é 😀 \ud800', ''];
+    for (const count of [1, 7, 3000]) {
+      const events = Array.from({ length: count }, (_, index) =>
+        logEvent(time + index, messages[index % messages.length] as string),
+      );
+      const json = JSON.stringify(dataMessage(events));
+      const payload = gunzipPayload(gzipSync(json), 16 * MiB);
+      if (payload === undefined) throw new Error('the kernel must take a valid payload');
+      const eventsStart = new CloudWatchPayloadScan().readHeaderOf(payload);
+      if (eventsStart === undefined) throw new Error('the header must be read');
+      const general = parseCloudWatchPayload(Buffer.from(json));
+      if (general.kind !== 'cloudwatch-data') throw new Error('the general path must take it');
+      const expected = Buffer.from(general.payload.logEvents.map((event) => `${event.message}\n`).join(''));
+      const raw = rawOutputOfEvents(payload, eventsStart);
+      expect(raw?.output.equals(expected)).toBe(true);
+      expect([raw?.count, raw?.earliest, raw?.latest]).toEqual([count, time, time + count - 1]);
+    }
+  });
+});
