@@ -95,7 +95,10 @@ let encoder: KernelInstance | undefined;
 
 /** The raw output of a payload's events, and what partitioning needs to know of them. */
 export interface RawEvents {
-  /** Each message, newline-terminated, as UTF-8 (a buffer of its own). */
+  /**
+   * Each message, newline-terminated, as UTF-8: a view of the kernels' memory, valid until the
+   * next payload is decoded or read (copy it to keep it).
+   */
   readonly output: Buffer;
   readonly count: number;
   /** Earliest and latest event times, epoch milliseconds. */
@@ -126,7 +129,7 @@ export function rawOutputOfEvents(payload: Buffer, eventsStart: number): RawEven
   const written = kernels.scanRawEvents(eventsAt, length, outAt);
   if (written < 0) return undefined;
   return {
-    output: Buffer.from(memory.subarray(outAt, outAt + written)),
+    output: Buffer.from(memory.buffer, memory.byteOffset + outAt, written),
     count: kernels.count(),
     earliest: kernels.earliest(),
     latest: kernels.latest(),
@@ -142,63 +145,90 @@ function rawOutputAt(eventsEnd: number): number {
 const MIN_GZIP_BYTES = 18;
 
 /**
- * Decompresses a gzip'd payload of one member into the kernels' memory, where
- * {@link rawOutputOfEvents} then reads it without a copy.
+ * Decodes a record's base64 data and decompresses it, when it is one gzip member, into the
+ * kernels' memory, where {@link rawOutputOfEvents} then reads it without a copy: the data is
+ * decoded into that memory too, so a record allocates nothing.
  *
  * @param maxBytes the largest decompressed size accepted.
  * @returns a view of the decompressed bytes, valid until the next call of this function or of
- *   {@link rawOutputOfEvents} with another payload; undefined when the data is anything but one
- *   valid gzip member of at most `maxBytes` (several members, a size over the bound, corrupt
- *   data): the caller then decompresses it with zlib, which says exactly what is wrong.
+ *   {@link rawOutputOfEvents} with another payload; undefined when the data is anything but
+ *   strict base64 of one valid gzip member of at most `maxBytes` (several members, a size over
+ *   the bound, corrupt data...): the caller then decodes it the general way, which says exactly
+ *   what is wrong.
  */
-export function gunzipPayload(gzipped: Buffer, maxBytes: number): Buffer | undefined {
-  if (gzipped.length < MIN_GZIP_BYTES) return undefined;
-  // The trailer's ISIZE: the member's size modulo 2^32, which libdeflate checks.
-  const size = gzipped.readUInt32LE(gzipped.length - 4);
-  if (size > maxBytes) return undefined;
+export function gunzipBase64Payload(base64: string, maxBytes: number): Buffer | undefined {
+  const length = strictBase64Length(base64);
+  if (length === undefined || length < MIN_GZIP_BYTES) return undefined;
   scanner ??= new KernelInstance();
   const { base, kernels } = scanner;
-  const payloadAt = base + alignUp(gzipped.length);
+  const gzipped = Buffer.from(scanner.reserve(alignUp(length)).buffer, base, length);
+  if (gzipped.write(base64, 'base64') !== length) return undefined;
+  // The trailer's ISIZE: the member's size modulo 2^32, which libdeflate checks.
+  const size = gzipped.readUInt32LE(length - 4);
+  if (size > maxBytes) return undefined;
+  const payloadAt = base + alignUp(length);
   // Room for the payload and for its raw output, so that reading it grows nothing.
   const memory = scanner.reserve(rawOutputAt(payloadAt + size) + size + SLACK - base);
-  memory.set(gzipped, base);
-  const written = kernels.gunzipMember(base, gzipped.length, payloadAt, size);
-  if (written < 0 || kernels.gzipInputUsed() !== gzipped.length) return undefined;
+  const written = kernels.gunzipMember(base, length, payloadAt, size);
+  if (written < 0 || kernels.gzipInputUsed() !== length) return undefined;
   return Buffer.from(memory.buffer, memory.byteOffset + payloadAt, written);
 }
 
 /**
- * The base64 text of each output, equal to `Buffer#toString('base64')` of it. The texts are
- * slices of one string: a batch's response text is made in one piece instead of a string per
- * record, which the garbage collector would copy while the rest of the batch is transformed.
+ * The decoded length of strict base64 (padded, length a multiple of 4), or undefined. Whether
+ * every character is of the alphabet shows when the decoded length is compared with it: Node
+ * skips the others.
  */
-export function base64Texts(outputs: readonly Uint8Array[]): string[] {
-  encoder ??= new KernelInstance();
-  let total = 0;
-  let largest = 0;
-  for (const output of outputs) {
-    total += Math.ceil(output.length / 3) * 4;
-    largest = Math.max(largest, output.length);
+export function strictBase64Length(base64: string): number | undefined {
+  if (base64.length % 4 !== 0) return undefined;
+  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
+  return (base64.length / 4) * 3 - padding;
+}
+
+/**
+ * The base64 texts of a batch's outputs, each equal to `Buffer#toString('base64')` of its output,
+ * written as the outputs are made ({@link add}) into one arena of the kernels' memory. The texts
+ * are slices of one string ({@link texts}): a response made of a string per record made the
+ * garbage collector copy the texts while the rest of the batch was transformed, and every
+ * record's text cost fresh memory.
+ *
+ * One batch at a time: the arena is shared, so a batch must be added and read without awaiting
+ * anything in between.
+ */
+export class Base64Batch {
+  private readonly ends: number[] = [];
+  private used = 0;
+
+  constructor() {
+    encoder ??= new KernelInstance();
   }
-  if (total === 0) return outputs.map(() => '');
-  // The texts from the base on, each output copied just after them in its turn.
-  const inputAt = alignUp(total);
-  const memory = encoder.reserve(inputAt + largest + SLACK);
-  const { base, kernels } = encoder;
-  const ends: number[] = [];
-  let at = 0;
-  for (const output of outputs) {
-    memory.set(output, base + inputAt);
-    at += kernels.base64Encode(base + inputAt, output.length, base + at);
-    ends.push(at);
+
+  /** Encodes `output` (which may be a view of the kernels' memory) and returns its text's index. */
+  add(output: Uint8Array): number {
+    const instance = encoder as KernelInstance;
+    const inputAt = alignUp(this.used + Math.ceil(output.length / 3) * 4);
+    const memory = instance.reserve(inputAt + output.length + SLACK);
+    memory.set(output, instance.base + inputAt);
+    this.used += instance.kernels.base64Encode(
+      instance.base + inputAt,
+      output.length,
+      instance.base + this.used,
+    );
+    return this.ends.push(this.used) - 1;
   }
-  const text = Buffer.from(memory.buffer, memory.byteOffset + base, at).toString('latin1');
-  let start = 0;
-  return ends.map((end) => {
-    const slice = text.slice(start, end);
-    start = end;
-    return slice;
-  });
+
+  /** The texts of the outputs added, in order. */
+  texts(): string[] {
+    const instance = encoder as KernelInstance;
+    const memory = instance.reserve(this.used);
+    const text = Buffer.from(memory.buffer, memory.byteOffset + instance.base, this.used).toString('latin1');
+    let start = 0;
+    return this.ends.map((end) => {
+      const slice = text.slice(start, end);
+      start = end;
+      return slice;
+    });
+  }
 }
 
 function alignUp(offset: number): number {

@@ -13,7 +13,7 @@ import type {
 } from 'aws-lambda';
 import { quoteJson } from '../core/json';
 import type { ProcessorConfig } from './config';
-import { base64Texts } from './kernels';
+import { Base64Batch } from './kernels';
 import {
   DEFAULT_RETRY,
   MAX_REINGEST_RECORD_BYTES,
@@ -88,6 +88,8 @@ interface Plan {
   readonly transform: RecordTransform;
   /** The output goes into the response (only for 'output'). */
   readonly inResponse: boolean;
+  /** The index of its text in the batch's {@link Base64Batch}, when it is in the response. */
+  readonly text?: number;
   /** Indexes into the batch's re-ingestion entries. */
   readonly entries: number[];
   readonly events: number;
@@ -115,6 +117,7 @@ export async function processFirehoseEvent(
   const withoutData = event.records.map((record) => entryBytes(record.recordId, 'ProcessingFailed'));
   let responseBytes = EMPTY_RESPONSE_BYTES + withoutData.reduce((sum, bytes) => sum + bytes + 1, 0);
   const entries: ReingestEntry[] = [];
+  const texts = new Base64Batch();
   const plans = event.records.map((record, index): Plan => {
     const transform = transformer.transform(record);
     const partitionKey = record.kinesisRecordMetadata?.partitionKey ?? record.recordId;
@@ -130,21 +133,20 @@ export async function processFirehoseEvent(
       (withoutData[index] ?? 0);
     const fits = responseBytes + bytes <= maxResponseBytes;
     if (fits) responseBytes += bytes;
+    // The output is encoded at once: its bytes may be a view valid only until the next record.
+    const text = fits ? texts.add(transform.bytes) : undefined;
     const own = fits ? [] : enqueue(transform.reingestOutput());
     return {
-      transform: fits ? transform : { ...transform, bytes: EMPTY_BYTES, base64Length: 0 },
+      transform: { ...transform, bytes: EMPTY_BYTES, base64Length: fits ? transform.base64Length : 0 },
       inResponse: fits,
+      text,
       entries: [...own, ...enqueue(transform.otherPartitions)],
       events: transform.events + transform.otherEvents,
     };
   });
 
-  // The response's texts are made before anything is awaited: the encoder's memory is shared.
-  const delivered = plans.flatMap((plan) =>
-    plan.inResponse && plan.transform.kind === 'output' ? [plan.transform.bytes] : [],
-  );
-  const texts = base64Texts(delivered);
-  let nextText = 0;
+  // Read before anything is awaited: the encoder's memory is shared.
+  const responseTexts = texts.texts();
   const reingestion = await reingestAll(event, entries, options);
   const notes: RecordNote[] = [];
   const records: FirehoseTransformationResultRecord[] = [];
@@ -154,7 +156,6 @@ export async function processFirehoseEvent(
     const recordId = idOf(event, index);
     const { transform } = plan;
     const answer = answerOf(plan, reingestion);
-    const text = plan.inResponse && transform.kind === 'output' ? texts[nextText++] : undefined;
     if (answer.result !== 'ProcessingFailed' && transform.kind !== 'drop' && transform.kind !== 'fail') {
       const delivered = transform.kind === 'output' && plan.inResponse ? transform.events : 0;
       eventsDelivered += delivered;
@@ -167,7 +168,7 @@ export async function processFirehoseEvent(
       records.push({
         recordId,
         result: 'Ok',
-        data: text ?? '',
+        data: plan.text === undefined ? '' : (responseTexts[plan.text] ?? ''),
         metadata: { partitionKeys: transform.partitionKeys },
       });
     }

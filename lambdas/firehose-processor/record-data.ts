@@ -7,7 +7,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { isJsonObject } from '../core/json';
-import { gunzipPayload } from './kernels';
+import { gunzipBase64Payload, strictBase64Length } from './kernels';
 import { isPartitionableTime, MAX_EVENT_TIME, MIN_EVENT_TIME } from './partition-keys';
 
 /** One log event of a CloudWatch Logs subscription payload, as CloudWatch Logs sends it. */
@@ -65,6 +65,8 @@ export const MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024;
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
+/** Every gzip'd data starts so in base64: 0x1f 0x8b and the deflate method 8. */
+const GZIP_MAGIC_BASE64 = 'H4sI';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -73,6 +75,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * payload); other data must be UTF-8 text, which the caller may accept as newline-delimited syslog.
  */
 export function decodeRecordData(base64: string): DecodedRecordData {
+  if (base64.startsWith(GZIP_MAGIC_BASE64)) {
+    // The common case, without a buffer of its own: decoded and decompressed in the kernels' memory.
+    const decompressed = gunzipBase64Payload(base64, MAX_DECOMPRESSED_BYTES);
+    if (decompressed !== undefined) return { kind: 'gzip', bytes: decompressed };
+  }
   const bytes = decodeBase64(base64);
   if (bytes === undefined) return { kind: 'invalid', reason: 'data is not base64' };
   if (bytes.length >= 2 && bytes[0] === GZIP_MAGIC_0 && bytes[1] === GZIP_MAGIC_1) return gunzip(bytes);
@@ -88,16 +95,14 @@ export function decodeRecordData(base64: string): DecodedRecordData {
  * length tells whether anything was skipped.
  */
 export function decodeBase64(base64: string): Buffer | undefined {
-  if (base64.length % 4 !== 0) return undefined;
+  const length = strictBase64Length(base64);
+  if (length === undefined) return undefined;
   const bytes = Buffer.from(base64, 'base64');
-  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
-  if (bytes.length !== (base64.length / 4) * 3 - padding) return undefined;
-  return bytes;
+  return bytes.length === length ? bytes : undefined;
 }
 
+/** Decompresses what the kernel left to zlib: zlib names what is wrong, or takes several members. */
 function gunzip(gzipped: Buffer): DecodedRecordData {
-  const decompressed = gunzipPayload(gzipped, MAX_DECOMPRESSED_BYTES);
-  if (decompressed !== undefined) return { kind: 'gzip', bytes: decompressed };
   try {
     const options = { maxOutputLength: MAX_DECOMPRESSED_BYTES, chunkSize: inflateChunkSize(gzipped) };
     return { kind: 'gzip', bytes: gunzipSync(gzipped, options) };

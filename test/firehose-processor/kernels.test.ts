@@ -5,12 +5,27 @@
  */
 import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { base64Texts, gunzipPayload, rawOutputOfEvents } from '../../lambdas/firehose-processor/kernels';
+import {
+  Base64Batch,
+  gunzipBase64Payload,
+  rawOutputOfEvents,
+} from '../../lambdas/firehose-processor/kernels';
 import { CloudWatchPayloadScan } from '../../lambdas/firehose-processor/payload-scan';
 import { parseCloudWatchPayload } from '../../lambdas/firehose-processor/record-data';
 import { dataMessage, logEvent } from './firehose-events';
 
 const MiB = 1024 * 1024;
+
+/** The kernel's decompression of gzip'd bytes, given as a record's base64 data. */
+function gunzipPayload(gzipped: Buffer, maxBytes: number): Buffer | undefined {
+  return gunzipBase64Payload(gzipped.toString('base64'), maxBytes);
+}
+
+function base64Texts(outputs: readonly Uint8Array[]): string[] {
+  const batch = new Base64Batch();
+  for (const output of outputs) batch.add(output);
+  return batch.texts();
+}
 
 /** Text that compresses like logs, with random bytes mixed in so that every block type occurs. */
 function logLikeBytes(size: number, seed: number): Buffer {
@@ -24,7 +39,7 @@ function logLikeBytes(size: number, seed: number): Buffer {
   return Buffer.from(lines.join('')).subarray(0, size);
 }
 
-describe('gunzipPayload', () => {
+describe('gunzipBase64Payload', () => {
   it('decompresses what zlib decompresses, at every level and size, into one reused memory', () => {
     const inputs = [
       Buffer.alloc(0),
@@ -68,12 +83,21 @@ describe('gunzipPayload', () => {
     for (const [name, data, maxBytes] of cases) {
       expect([name, gunzipPayload(data, maxBytes)]).toEqual([name, undefined]);
     }
+    const base64 = gzipped.toString('base64');
+    const notStrict: [string, string][] = [
+      ['a character outside the alphabet', `${base64.slice(0, 8)}*${base64.slice(9)}`],
+      ['a length not a multiple of 4', base64.slice(0, -1)],
+      ['padding inside', `${base64.slice(0, 4)}====${base64.slice(8)}`],
+    ];
+    for (const [name, text] of notStrict) {
+      expect([name, gunzipBase64Payload(text, MiB)]).toEqual([name, undefined]);
+    }
     // And it still works after every refusal.
     expect(gunzipPayload(gzipped, MiB)?.equals(input)).toBe(true);
   });
 });
 
-describe('base64Texts', () => {
+describe('Base64Batch', () => {
   it('writes Buffer#toString("base64") of each output, for every length and padding', () => {
     const outputs: Buffer[] = Array.from({ length: 70 }, (_, length) => randomBytes(length));
     outputs.push(Buffer.alloc(0), randomBytes(3 * MiB + 1), logLikeBytes(100_000, 2), Buffer.alloc(0));
