@@ -11,6 +11,7 @@
  * times its own size.
  */
 import { setFlagsFromString } from 'node:v8';
+import { SYSLOG_FACILITY_NAMES, SYSLOG_SEVERITY_NAMES, syslogFieldsJson } from '../core/syslog';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm';
 
 // The WebAssembly API as far as it is used here (the compiler's ES2023 library does not declare it).
@@ -30,6 +31,21 @@ interface KernelExports {
   earliest(): number;
   latest(): number;
   count(): number;
+  jsonConstants(): number;
+  fieldsBuffer(): number;
+  fieldsRoom(): number;
+  sourceRoom(): number;
+  writeJsonEvents(
+    events: number,
+    length: number,
+    out: number,
+    capacity: number,
+    sourceLength: number,
+  ): number;
+  resumeJsonEvents(fieldsLength: number, capacity: number): number;
+  pendingMessageStart(): number;
+  pendingMessageEnd(): number;
+  pendingTime(): number;
 }
 interface WasmApi {
   readonly Module: new (bytes: Uint8Array) => object;
@@ -91,6 +107,32 @@ class KernelInstance {
 }
 
 let scanner: KernelInstance | undefined;
+
+/** The JSON kernel's constants: 64-byte slots (a length byte, the text) of the facility members, then of the severity members (kernels.c). */
+const CONSTANT_SLOT = 64;
+const SOURCE_AT = CONSTANT_SLOT * (SYSLOG_FACILITY_NAMES.length + SYSLOG_SEVERITY_NAMES.length);
+
+/** The scanning instance, with the syslog members the JSON kernel copies written once. */
+function scannerInstance(): KernelInstance {
+  if (scanner !== undefined) return scanner;
+  scanner = new KernelInstance();
+  const members = [
+    ...SYSLOG_FACILITY_NAMES.map((_, facility) =>
+      syslogFieldsJson({ protocol: 'rfc3164', facility, message: '' }, false),
+    ),
+    ...SYSLOG_SEVERITY_NAMES.map((_, severity) =>
+      syslogFieldsJson({ protocol: 'rfc3164', severity, message: '' }, false),
+    ),
+  ];
+  const memory = scanner.reserve(0);
+  const at = scanner.kernels.jsonConstants();
+  members.forEach((member, slot) => {
+    const bytes = Buffer.from(member, 'latin1');
+    memory[at + slot * CONSTANT_SLOT] = bytes.length;
+    memory.set(bytes, at + slot * CONSTANT_SLOT + 1);
+  });
+  return scanner;
+}
 let encoder: KernelInstance | undefined;
 
 /** The raw output of a payload's events, and what partitioning needs to know of them. */
@@ -117,7 +159,7 @@ export interface RawEvents {
  *   then parses it.
  */
 export function rawOutputOfEvents(payload: Buffer, eventsStart: number): RawEvents | undefined {
-  scanner ??= new KernelInstance();
+  const scanner = scannerInstance();
   const { base, kernels } = scanner;
   // A payload the kernel decompressed is read where it is; room for the output was kept after it.
   const inPlace = scanner.holds(payload);
@@ -128,6 +170,74 @@ export function rawOutputOfEvents(payload: Buffer, eventsStart: number): RawEven
   if (!inPlace) memory.set(payload.subarray(eventsStart), base);
   const written = kernels.scanRawEvents(eventsAt, length, outAt);
   if (written < 0) return undefined;
+  return {
+    output: Buffer.from(memory.buffer, memory.byteOffset + outAt, written),
+    count: kernels.count(),
+    earliest: kernels.earliest(),
+    latest: kernels.latest(),
+  };
+}
+
+/** What the JSON kernel needs besides the payload. */
+export interface JsonEventsOptions {
+  /** The members every line shares after its id, up to the message's value: `,"logGroup":…,"logStream":…,"message":`. */
+  readonly sharedMembers: string;
+  /**
+   * The syslog fields (JSON members without braces, '' for none) of a message whose header the
+   * kernel does not read itself (it reads the common RFC 3164 and RFC 5424 headers).
+   */
+  readonly syslogFieldsOf: (message: string, timeMillis: number) => string;
+}
+
+// writeJsonEvents' answers besides the output's length (kernels.c).
+const DECLINE = -1;
+const NEED_FIELDS = -2;
+
+/**
+ * The JSON output of a CloudWatch Logs payload's events: per event the line
+ * `{"timestamp":…,"id":…,"logGroup":…,"logStream":…,"message":…,…syslog fields}`, the same bytes
+ * as the general path's `cloudWatchOutputText`. Takes and declines what
+ * {@link rawOutputOfEvents} takes and declines, and events outside the years 0 to 9999.
+ */
+export function jsonOutputOfEvents(
+  payload: Buffer,
+  eventsStart: number,
+  options: JsonEventsOptions,
+): RawEvents | undefined {
+  const scanner = scannerInstance();
+  const { base, kernels } = scanner;
+  const shared = Buffer.from(options.sharedMembers, 'utf8');
+  if (shared.length > kernels.sourceRoom()) return undefined;
+  const inPlace = scanner.holds(payload);
+  const eventsAt = inPlace ? payload.byteOffset + eventsStart : base;
+  const length = payload.length - eventsStart;
+  const outAt = rawOutputAt(eventsAt + length);
+  let capacity = 2 * length + 4096;
+  let memory = scanner.reserve(outAt + capacity - base);
+  if (!inPlace) memory.set(payload.subarray(eventsStart), base);
+  memory.set(shared, kernels.jsonConstants() + SOURCE_AT);
+  let written = kernels.writeJsonEvents(eventsAt, length, outAt, capacity, shared.length);
+  while (written < 0) {
+    if (written === DECLINE) return undefined;
+    if (written === NEED_FIELDS) {
+      const start = kernels.pendingMessageStart();
+      const token = Buffer.from(
+        memory.buffer,
+        memory.byteOffset + start,
+        kernels.pendingMessageEnd() - start,
+      );
+      const message = JSON.parse(token.toString('utf8')) as string;
+      const fields = Buffer.from(options.syslogFieldsOf(message, kernels.pendingTime()), 'utf8');
+      if (fields.length > kernels.fieldsRoom()) return undefined;
+      memory.set(fields, kernels.fieldsBuffer());
+      written = kernels.resumeJsonEvents(fields.length, capacity);
+    } else {
+      // NEED_ROOM: the output is last in the memory, so it grows in place.
+      capacity *= 2;
+      memory = scanner.reserve(outAt + capacity - base);
+      written = kernels.resumeJsonEvents(-1, capacity);
+    }
+  }
   return {
     output: Buffer.from(memory.buffer, memory.byteOffset + outAt, written),
     count: kernels.count(),
@@ -159,7 +269,7 @@ const MIN_GZIP_BYTES = 18;
 export function gunzipBase64Payload(base64: string, maxBytes: number): Buffer | undefined {
   const length = strictBase64Length(base64);
   if (length === undefined || length < MIN_GZIP_BYTES) return undefined;
-  scanner ??= new KernelInstance();
+  const scanner = scannerInstance();
   const { base, kernels } = scanner;
   const gzipped = Buffer.from(scanner.reserve(alignUp(length)).buffer, base, length);
   if (gzipped.write(base64, 'base64') !== length) return undefined;

@@ -41,8 +41,8 @@ export function cloudWatchOutputText(
 }
 
 /**
- * The text around the values of a CloudWatch Logs event's JSON line, which `payload-output.ts`
- * writes as bytes: `{"timestamp":"…","id":…,"logGroup":…,"logStream":…,"message":…,…syslog}`.
+ * The text around the values of a CloudWatch Logs event's JSON line, which the JSON kernel
+ * (`kernels.ts`) writes as bytes: `{"timestamp":"…","id":…,"logGroup":…,"logStream":…,"message":…,…syslog}`.
  */
 export const JSON_LINE = {
   timestamp: '{"timestamp":"',

@@ -9,8 +9,15 @@
 import { gzipSync } from 'node:zlib';
 import type { ProcessorConfig } from './config';
 import { IsoTimeFormatter } from './iso-time';
-import { type RawEvents, rawOutputOfEvents } from './kernels';
-import { cloudWatchOutputText, DIRECT_LOG_GROUP, type DirectLine, directOutputText } from './output-format';
+import { jsonOutputOfEvents, type RawEvents, rawOutputOfEvents } from './kernels';
+import {
+  cloudWatchOutputText,
+  DIRECT_LOG_GROUP,
+  type DirectLine,
+  directOutputText,
+  JSON_LINE,
+  sourceMembers,
+} from './output-format';
 import {
   EMPTY_PARTITION_VALUE,
   isPartitionableTime,
@@ -19,8 +26,7 @@ import {
   type TimeBucket,
   TimePartitioner,
 } from './partition-keys';
-import { JsonPayloadWriter } from './payload-output';
-import { CloudWatchPayloadScan } from './payload-scan';
+import { PayloadHeaderReader } from './payload-header';
 import {
   type CloudWatchLogEvent,
   type CloudWatchLogsData,
@@ -28,7 +34,7 @@ import {
   decodeRecordData,
   parseCloudWatchPayload,
 } from './record-data';
-import { readSyslogLine } from './syslog-line';
+import { readSyslogLine, syslogFieldsOf } from './syslog-line';
 
 /** The part of a Firehose record the transformation reads. */
 export interface FirehoseInputRecord {
@@ -59,9 +65,9 @@ export type RecordTransform =
 export interface RecordOutput {
   readonly kind: 'output';
   /**
-   * The output text's UTF-8 bytes. Kept as bytes, outside the JavaScript heap, until the response
-   * is written: as base64 strings, a batch's outputs would be copied by every young-generation
-   * garbage collection while the other records are transformed.
+   * The output text's UTF-8 bytes. On the common path a view of reused memory (the kernels' or
+   * the JSON writer's), valid only until the next record is transformed: the caller encodes it
+   * for the response at once, so that a batch does not hold a buffer or a string per record.
    */
   readonly bytes: Buffer;
   /** The length of the base64 text of `bytes`, what the output adds to the response. */
@@ -102,8 +108,7 @@ interface Group<T> {
 export class RecordTransformer {
   private readonly partitioner: TimePartitioner;
   private readonly iso = new IsoTimeFormatter();
-  private readonly scan = new CloudWatchPayloadScan();
-  private readonly jsonWriter = new JsonPayloadWriter();
+  private readonly header = new PayloadHeaderReader();
 
   constructor(
     private readonly config: ProcessorConfig,
@@ -127,23 +132,30 @@ export class RecordTransformer {
 
   /**
    * The common case, by the fast readers and writers: a payload whose header
-   * {@link CloudWatchPayloadScan} takes and whose events the raw kernel ({@link rawOutputOfEvents})
-   * or the scanner and JSON writer take, all its events in one partition, its output small enough
+   * {@link PayloadHeaderReader} takes and whose events the kernels ({@link rawOutputOfEvents},
+   * {@link jsonOutputOfEvents}) take, all its events in one partition, its output small enough
    * for a response. Anything else is left to the general path (undefined), with the payload's
    * bytes as they were.
    */
   private transformScanned(record: FirehoseInputRecord, bytes: Buffer): RecordTransform | undefined {
-    const scan = this.scan;
+    const header = this.header;
     let events: RawEvents;
     if (this.config.outputFormat === 'raw') {
-      const eventsStart = scan.readHeaderOf(bytes);
+      const eventsStart = header.read(bytes);
       const raw = eventsStart === undefined ? undefined : rawOutputOfEvents(bytes, eventsStart);
       if (raw === undefined) return undefined;
       events = raw;
     } else {
-      if (!scan.read(bytes)) return undefined;
-      const { count, earliest, latest } = scan;
-      events = { output: this.jsonWriter.write(scan), count, earliest, latest };
+      const eventsStart = header.read(bytes);
+      const json =
+        eventsStart === undefined
+          ? undefined
+          : jsonOutputOfEvents(bytes, eventsStart, {
+              sharedMembers: `${sourceMembers(header.logGroup, header.logStream)}${JSON_LINE.message}`,
+              syslogFieldsOf,
+            });
+      if (json === undefined) return undefined;
+      events = json;
     }
     if (events.count === 0) return undefined;
     const bucket = this.partitioner.bucketOf(events.earliest);
@@ -155,8 +167,8 @@ export class RecordTransformer {
       bytes: events.output,
       base64Length,
       partitionKeys: this.partitionKeys(
-        safePartitionValue(scan.logGroup),
-        safePartitionValue(scan.logStream),
+        safePartitionValue(header.logGroup),
+        safePartitionValue(header.logStream),
         bucket,
       ),
       events: events.count,

@@ -10,7 +10,7 @@ import {
   gunzipBase64Payload,
   rawOutputOfEvents,
 } from '../../lambdas/firehose-processor/kernels';
-import { CloudWatchPayloadScan } from '../../lambdas/firehose-processor/payload-scan';
+import { PayloadHeaderReader } from '../../lambdas/firehose-processor/payload-header';
 import { parseCloudWatchPayload } from '../../lambdas/firehose-processor/record-data';
 import { dataMessage, logEvent } from './firehose-events';
 
@@ -125,7 +125,7 @@ describe('rawOutputOfEvents', () => {
       const json = JSON.stringify(dataMessage(events));
       const payload = gunzipPayload(gzipSync(json), 16 * MiB);
       if (payload === undefined) throw new Error('the kernel must take a valid payload');
-      const eventsStart = new CloudWatchPayloadScan().readHeaderOf(payload);
+      const eventsStart = new PayloadHeaderReader().read(payload);
       if (eventsStart === undefined) throw new Error('the header must be read');
       const general = parseCloudWatchPayload(Buffer.from(json));
       if (general.kind !== 'cloudwatch-data') throw new Error('the general path must take it');

@@ -8,6 +8,7 @@
  * No libc: the module is freestanding, and every kernel validates what it reads and declines
  * (returns -1) anything it does not read exactly as JSON.parse would, for the JavaScript path.
  */
+#include <stddef.h>
 #include <wasm_simd128.h>
 
 typedef unsigned char u8;
@@ -201,6 +202,513 @@ __attribute__((export_name("scanRawEvents"))) int scanRawEvents(const u8 *events
   events_latest = high;
   events_count = n;
   return (int)(o - out);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * JSON output: per event the line output-format.ts writes,
+ * {"timestamp":"…","id":…,"logGroup":…,"logStream":…,"message":…,<syslog fields>}\n
+ * The syslog fields of the common RFC 3164 and RFC 5424 headers are written here; for any other
+ * message that might be syslog the kernel pauses and the caller supplies the fields from the
+ * core's parser (writeJsonEvents / resumeJsonEvents return NEED_FIELDS).
+ */
+
+enum { DECLINE = -1, NEED_FIELDS = -2, NEED_ROOM = -3 };
+
+/* Filled by the caller: the facility and severity members (syslogFieldsJson's), 64-byte slots
+ * of a length byte and the text; then the source members with the message's name
+ * (`,"logGroup":…,"logStream":…,"message":`), per payload. */
+enum { SLOT = 64, FACILITIES = 24, SEVERITIES = 8, SOURCE_AT = SLOT * (FACILITIES + SEVERITIES), SOURCE_ROOM = 16384 };
+static u8 json_constants[SOURCE_AT + SOURCE_ROOM];
+/* Syslog fields of the current event: the kernel's, or the caller's (at most FIELDS_ROOM). */
+enum { FIELDS_ROOM = 4096 };
+static u8 fields_buffer[FIELDS_ROOM];
+
+/** Where the caller writes the constants (see json_constants). */
+__attribute__((export_name("jsonConstants"))) u8 *jsonConstants(void) { return json_constants; }
+/** Where the caller writes the fields it was asked for. */
+__attribute__((export_name("fieldsBuffer"))) u8 *fieldsBuffer(void) { return fields_buffer; }
+__attribute__((export_name("fieldsRoom"))) int fieldsRoom(void) { return FIELDS_ROOM; }
+__attribute__((export_name("sourceRoom"))) int sourceRoom(void) { return SOURCE_ROOM; }
+
+/* The paused writer's state. */
+static const u8 *json_p, *json_end;
+static u8 *json_out_start, *json_out, *json_out_end;
+static int json_source_length, json_count;
+static double json_low, json_high;
+/* The current event, once read: its id token, time, message token (quotes included) and fields. */
+static const u8 *event_id, *event_id_end, *event_message, *event_message_end;
+static double event_time;
+static int event_fields_length, event_pending;
+
+/** The message token of the event the writer paused on (quotes included), and its time. */
+__attribute__((export_name("pendingMessageStart"))) const u8 *pendingMessageStart(void) { return event_message; }
+__attribute__((export_name("pendingMessageEnd"))) const u8 *pendingMessageEnd(void) { return event_message_end; }
+__attribute__((export_name("pendingTime"))) double pendingTime(void) { return event_time; }
+
+static int in_class_3164(u8 c) { return c == '!' || (c >= '#' && c <= '9') || (c >= ';' && c <= 'Z') || (c >= '^' && c <= '~'); }
+static int in_class_5424(u8 c) { return c == '!' || (c >= '#' && c <= '[') || (c >= ']' && c <= '~'); }
+static int is_digit(u8 c) { return c >= '0' && c <= '9'; }
+static int two_digits(const u8 *p, u8 first_max, u8 second_max_if_first_max) {
+  if (!is_digit(p[0]) || !is_digit(p[1]) || p[0] > first_max) return 0;
+  return p[0] < first_max || p[1] <= second_max_if_first_max;
+}
+
+static u8 *put_bytes(u8 *o, const void *from, long length) {
+  __builtin_memcpy(o, from, (size_t)length);
+  return o + length;
+}
+
+static u8 *put_text(u8 *o, const char *text) {
+  while (*text != 0) *o++ = (u8)*text++;
+  return o;
+}
+
+static u8 *put_slot(u8 *o, int slot) {
+  const u8 *entry = json_constants + SLOT * slot;
+  return put_bytes(o, entry + 1, entry[0]);
+}
+
+/* A procid as syslogFieldsJson writes it: digits (at most 15) as a number, else a string. */
+static u8 *put_procid(u8 *o, const u8 *p, const u8 *end) {
+  long length = end - p;
+  int numeric = length > 0 && length <= 15;
+  for (const u8 *q = p; numeric && q < end; q++) numeric = is_digit(*q);
+  if (!numeric) {
+    o = put_text(o, ",\"procid\":\"");
+    o = put_bytes(o, p, length);
+    *o++ = '"';
+    return o;
+  }
+  o = put_text(o, ",\"pid\":");
+  while (p + 1 < end && *p == '0') p++;
+  return put_bytes(o, p, end - p);
+}
+
+/* The priority of `<N>` at p (1 to 3 digits), or -1; *after is the position after `>`. */
+static int read_priority(const u8 *p, const u8 *end, const u8 **after) {
+  if (p >= end || *p != '<') return -1;
+  p++;
+  int value = 0, digits = 0;
+  while (p < end && is_digit(*p) && digits < 4) value = value * 10 + (*p++ - '0'), digits++;
+  if (digits == 0 || digits > 3 || p >= end || *p != '>') return -1;
+  *after = p + 1;
+  return value;
+}
+
+static const char MONTHS[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/* RFC 3164 as syslog-line.ts's BSD_HEADER takes it; writes the fields, returns their end or 0. */
+static u8 *fields_3164(const u8 *p, const u8 *end, u8 *o) {
+  const u8 *q;
+  int priority = read_priority(p, end, &q);
+  if (priority < 0 || priority > 191 || end - q < 16) return 0;
+  int month = 0;
+  while (month < 12 && !(q[0] == MONTHS[3 * month] && q[1] == MONTHS[3 * month + 1] && q[2] == MONTHS[3 * month + 2])) month++;
+  if (month == 12 || q[3] != ' ') return 0;
+  q += 4;
+  if (!((q[0] == ' ' && q[1] >= '1' && q[1] <= '9') || (q[0] == '1' && is_digit(q[1])) ||
+        (q[0] == '2' && q[1] >= '0' && q[1] <= '8')))
+    return 0;
+  q += 2;
+  if (end - q < 10 || q[0] != ' ' || !two_digits(q + 1, '2', '3') || q[3] != ':' || !two_digits(q + 4, '5', '9') ||
+      q[6] != ':' || !two_digits(q + 7, '5', '9') || q[9] != ' ')
+    return 0;
+  q += 10;
+  const u8 *host = q;
+  while (q < end && in_class_3164(*q)) q++;
+  if (q == host || q >= end || *q != ' ') return 0;
+  const u8 *host_end = q++;
+  const u8 *app = q;
+  while (q < end && in_class_3164(*q)) q++;
+  if (q == app || q - app > 64 || q >= end) return 0;
+  const u8 *app_end = q, *pid = 0, *pid_end = 0;
+  if (*q == '[') {
+    pid = ++q;
+    while (q < end && is_digit(*q)) q++;
+    if (q == pid || q - pid > 15 || q >= end || *q != ']') return 0;
+    pid_end = q++;
+  }
+  if (q >= end || *q != ':') return 0;
+  if ((host_end - host) + (app_end - app) + (pid_end - pid) > FIELDS_ROOM - 256) return 0;
+  o = put_slot(o, priority >> 3);
+  *o++ = ',';
+  o = put_slot(o, FACILITIES + (priority & 7));
+  o = put_text(o, ",\"hostname\":\"");
+  o = put_bytes(o, host, host_end - host);
+  o = put_text(o, "\",\"app_name\":\"");
+  o = put_bytes(o, app, app_end - app);
+  *o++ = '"';
+  if (pid != 0) o = put_procid(o, pid, pid_end);
+  return o;
+}
+
+/* An RFC 5424 header word: a run of its class followed by a space; 0 if none. */
+static const u8 *word_5424(const u8 *p, const u8 *end, const u8 **word_end) {
+  const u8 *q = p;
+  while (q < end && in_class_5424(*q)) q++;
+  if (q == p || q >= end || *q != ' ') return 0;
+  *word_end = q;
+  return q + 1;
+}
+
+static int is_nil(const u8 *p, const u8 *end) { return end - p == 1 && *p == '-'; }
+
+/* RFC 5424 as syslog-line.ts's RFC5424_HEADER takes it; `end` is the closing quote's position. */
+static u8 *fields_5424(const u8 *p, const u8 *end, u8 *o) {
+  const u8 *q;
+  int priority = read_priority(p, end, &q);
+  if (priority < 0 || priority > 191 || end - q < 2 || q[0] != '1' || q[1] != ' ') return 0;
+  q += 2;
+  if (q < end && *q == '-') {
+    q++;
+  } else {
+    /* YYYY-MM-DDThh:mm:ss[.f{1,6}]Z, year 1000-2999, day at most 28 */
+    if (end - q < 20 || (q[0] != '1' && q[0] != '2') || !is_digit(q[1]) || !is_digit(q[2]) || !is_digit(q[3]) ||
+        q[4] != '-')
+      return 0;
+    if (!((q[5] == '0' && q[6] >= '1' && q[6] <= '9') || (q[5] == '1' && q[6] >= '0' && q[6] <= '2')) || q[7] != '-')
+      return 0;
+    if (!((q[8] == '0' && q[9] >= '1' && q[9] <= '9') || (q[8] == '1' && is_digit(q[9])) ||
+          (q[8] == '2' && q[9] >= '0' && q[9] <= '8')) ||
+        q[10] != 'T')
+      return 0;
+    if (!two_digits(q + 11, '2', '3') || q[13] != ':' || !two_digits(q + 14, '5', '9') || q[16] != ':' ||
+        !two_digits(q + 17, '5', '9'))
+      return 0;
+    q += 19;
+    if (q < end && *q == '.') {
+      const u8 *fraction = ++q;
+      while (q < end && is_digit(*q)) q++;
+      if (q == fraction || q - fraction > 6) return 0;
+    }
+    if (q >= end || *q != 'Z') return 0;
+    q++;
+  }
+  if (q >= end || *q != ' ') return 0;
+  q++;
+  const u8 *host = q, *host_end, *app, *app_end, *proc, *proc_end, *msgid, *msgid_end;
+  if ((app = word_5424(host, end, &host_end)) == 0) return 0;
+  if ((proc = word_5424(app, end, &app_end)) == 0) return 0;
+  if ((msgid = word_5424(proc, end, &proc_end)) == 0) return 0;
+  if ((q = word_5424(msgid, end, &msgid_end)) == 0) return 0;
+  /* structured data: the nil value, followed by a space or the end of the message */
+  if (q >= end || *q != '-' || !(q + 1 == end || q[1] == ' ')) return 0;
+  if (msgid_end - host > FIELDS_ROOM - 256) return 0;
+  o = put_slot(o, priority >> 3);
+  *o++ = ',';
+  o = put_slot(o, FACILITIES + (priority & 7));
+  o = put_text(o, ",\"version\":1");
+  if (!is_nil(host, host_end)) {
+    o = put_text(o, ",\"hostname\":\"");
+    o = put_bytes(o, host, host_end - host);
+    *o++ = '"';
+  }
+  if (!is_nil(app, app_end)) {
+    o = put_text(o, ",\"app_name\":\"");
+    o = put_bytes(o, app, app_end - app);
+    *o++ = '"';
+  }
+  if (!is_nil(proc, proc_end)) o = put_procid(o, proc, proc_end);
+  if (!is_nil(msgid, msgid_end)) {
+    o = put_text(o, ",\"msgid\":\"");
+    o = put_bytes(o, msgid, msgid_end - msgid);
+    *o++ = '"';
+  }
+  return o;
+}
+
+/* Reference times whose inferred RFC 3164 years all have four digits (syslog-line.ts). */
+static const double EARLIEST_REFERENCE = 315532800000.0;   /* 1980-01-01 */
+static const double LATEST_REFERENCE = 253087545600000.0;  /* 9990-01-01 */
+
+/*
+ * The syslog fields of the message whose value starts at p and whose closing quote is at end,
+ * into fields_buffer (without the leading comma). Returns their length, 0 for none, or -1 when
+ * only the core's parser can tell.
+ */
+static int syslog_fields(const u8 *p, const u8 *end, double reference) {
+  u8 first = *p; /* the closing quote when the message is empty */
+  if (first != '<') {
+    u8 lower = first | 0x20;
+    return ((lower >= 'a' && lower <= 'z') || is_digit(first) || first == '\\') ? -1 : 0;
+  }
+  if (!(reference >= EARLIEST_REFERENCE && reference < LATEST_REFERENCE)) return -1;
+  u8 *o = fields_3164(p, end, fields_buffer);
+  if (o == 0) o = fields_5424(p, end, fields_buffer);
+  return o == 0 ? -1 : (int)(o - fields_buffer);
+}
+
+/* ISO-8601 UTC of epoch milliseconds, as Date#toISOString (years 0-9999 only; 0 otherwise). */
+static u8 *put_iso(u8 *o, double time) {
+  if (!(time >= -62167219200000.0 && time <= 253402300799999.0)) return 0;
+  long long millis = (long long)time;
+  long long days = millis >= 0 ? millis / 86400000 : -((-millis + 86399999) / 86400000);
+  long long in_day = millis - days * 86400000;
+  /* civil_from_days (H. Hinnant) */
+  long long z = days + 719468;
+  long long era = (z >= 0 ? z : z - 146096) / 146097;
+  long long doe = z - era * 146097;
+  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long long y = yoe + era * 400;
+  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long long mp = (5 * doy + 2) / 153;
+  long long d = doy - (153 * mp + 2) / 5 + 1;
+  long long m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) y++;
+  int fields[7] = {(int)y, (int)m, (int)d, (int)(in_day / 3600000), (int)(in_day / 60000 % 60),
+                   (int)(in_day / 1000 % 60), (int)(in_day % 1000)};
+  o[0] = (u8)('0' + fields[0] / 1000);
+  o[1] = (u8)('0' + fields[0] / 100 % 10);
+  o[2] = (u8)('0' + fields[0] / 10 % 10);
+  o[3] = (u8)('0' + fields[0] % 10);
+  o[4] = '-';
+  o[5] = (u8)('0' + fields[1] / 10);
+  o[6] = (u8)('0' + fields[1] % 10);
+  o[7] = '-';
+  o[8] = (u8)('0' + fields[2] / 10);
+  o[9] = (u8)('0' + fields[2] % 10);
+  o[10] = 'T';
+  o[11] = (u8)('0' + fields[3] / 10);
+  o[12] = (u8)('0' + fields[3] % 10);
+  o[13] = ':';
+  o[14] = (u8)('0' + fields[4] / 10);
+  o[15] = (u8)('0' + fields[4] % 10);
+  o[16] = ':';
+  o[17] = (u8)('0' + fields[5] / 10);
+  o[18] = (u8)('0' + fields[5] % 10);
+  o[19] = '.';
+  o[20] = (u8)('0' + fields[6] / 100);
+  o[21] = (u8)('0' + fields[6] / 10 % 10);
+  o[22] = (u8)('0' + fields[6] % 10);
+  o[23] = 'Z';
+  return o + 24;
+}
+
+static const char HEX_DIGITS[] = "0123456789abcdef";
+
+static u8 *put_unit_escape(u8 *o, u32 unit) {
+  o[0] = '\\';
+  o[1] = 'u';
+  o[2] = (u8)HEX_DIGITS[(unit >> 12) & 15];
+  o[3] = (u8)HEX_DIGITS[(unit >> 8) & 15];
+  o[4] = (u8)HEX_DIGITS[(unit >> 4) & 15];
+  o[5] = (u8)HEX_DIGITS[unit & 15];
+  return o + 6;
+}
+
+/*
+ * Writes the JSON string token at p (opening quote) as JSON.stringify writes its value: the
+ * short escapes it uses, \u00xx for other controls and lone surrogates, everything else as
+ * UTF-8. Never longer than the token. The token was validated by find_string_end.
+ */
+static u8 *put_canonical_string(u8 *o, const u8 *p, const u8 *token_end) {
+  const u8 *end = token_end - 1;
+  *o++ = '"';
+  p++;
+  while (p < end) {
+    const u8 *run = p;
+    while (p < end && *p != '\\') p++;
+    o = put_bytes(o, run, p - run);
+    if (p >= end) break;
+    u8 escape = p[1];
+    if (escape != 'u') {
+      if (escape == '/') {
+        *o++ = '/';
+      } else {
+        o[0] = '\\';
+        o[1] = escape;
+        o += 2;
+      }
+      p += 2;
+      continue;
+    }
+    u32 unit = (u32)hex_unit(p + 2);
+    p += 6;
+    if (unit >= 0xd800 && unit <= 0xdbff && p + 6 <= end && p[0] == '\\' && p[1] == 'u') {
+      int low = hex_unit(p + 2);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        o = put_utf8(o, 0x10000 + ((unit - 0xd800) << 10) + ((u32)low - 0xdc00));
+        p += 6;
+        continue;
+      }
+    }
+    if (unit >= 0xd800 && unit <= 0xdfff) {
+      o = put_unit_escape(o, unit);
+    } else if (unit < 0x20) {
+      u8 short_escape = unit == 8 ? 'b' : unit == 9 ? 't' : unit == 10 ? 'n' : unit == 12 ? 'f' : unit == 13 ? 'r' : 0;
+      if (short_escape != 0) {
+        o[0] = '\\';
+        o[1] = short_escape;
+        o += 2;
+      } else {
+        o = put_unit_escape(o, unit);
+      }
+    } else if (unit == '"' || unit == '\\') {
+      o[0] = '\\';
+      o[1] = (u8)unit;
+      o += 2;
+    } else {
+      o = put_utf8(o, unit);
+    }
+  }
+  *o++ = '"';
+  return o;
+}
+
+/*
+ * The end (after the closing quote) of the JSON string token whose body starts at p, or 0 when
+ * it is not valid JSON; *escaped tells whether it holds a backslash.
+ */
+static const u8 *find_string_end(const u8 *p, const u8 *end, int *escaped) {
+  const v128_t quote = wasm_i8x16_splat('"');
+  const v128_t backslash = wasm_i8x16_splat('\\');
+  const v128_t space = wasm_i8x16_splat(0x20);
+  *escaped = 0;
+  for (;;) {
+    while (p + 16 <= end) {
+      v128_t bytes = wasm_v128_load(p);
+      v128_t special = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(bytes, quote), wasm_i8x16_eq(bytes, backslash)),
+                                    wasm_u8x16_lt(bytes, space));
+      u32 mask = (u32)wasm_i8x16_bitmask(special);
+      if (mask != 0) {
+        p += __builtin_ctz(mask);
+        break;
+      }
+      p += 16;
+    }
+    while (p < end && *p != '"' && *p != '\\' && *p >= 0x20) p++;
+    if (p >= end || *p < 0x20) return 0;
+    if (*p == '"') return p + 1;
+    *escaped = 1;
+    if (p + 1 >= end) return 0;
+    u8 escape = p[1];
+    if (escape == 'u') {
+      if (p + 6 > end || hex_unit(p + 2) < 0) return 0;
+      p += 6;
+    } else if (escape == '"' || escape == '\\' || escape == '/' || escape == 'b' || escape == 'f' || escape == 'n' ||
+               escape == 'r' || escape == 't') {
+      p += 2;
+    } else {
+      return 0;
+    }
+  }
+}
+
+/* Reads the next event at json_p into event_*; returns 0 when it is not one the kernel takes. */
+static int read_event(void) {
+  const u8 *p = json_p, *end = json_end;
+  if (!starts_with(p, end, "{\"id\":\"")) return 0;
+  event_id = p + 6;
+  p += 7;
+  while (p < end && *p != '"' && *p != '\\' && *p >= 0x20) p++;
+  if (!starts_with(p, end, "\",\"timestamp\":")) return 0;
+  event_id_end = p + 1;
+  p += 14;
+  int negative = 0;
+  if (p < end && *p == '-') negative = 1, p++;
+  const u8 *digits = p;
+  double time = 0;
+  while (p < end && is_digit(*p)) time = time * 10 + (*p++ - '0');
+  long width = p - digits;
+  if (width == 0 || width > 15 || (width > 1 && *digits == '0')) return 0;
+  event_time = negative ? -time : time;
+  if (!starts_with(p, end, ",\"message\":\"")) return 0;
+  event_message = p + 11;
+  int escaped;
+  p = find_string_end(p + 12, end, &escaped);
+  if (p == 0 || p >= end || *p != '}') return 0;
+  event_message_end = p;
+  json_p = p + 1;
+  return 1;
+}
+
+/* Writes the current event's line if there is room; returns 0 when there is not. */
+static int write_event_line(void) {
+  long need = 24 + 64 + (event_id_end - event_id) + json_source_length + (event_message_end - event_message) +
+              event_fields_length;
+  if (json_out_end - json_out < need) return 0;
+  u8 *o = put_text(json_out, "{\"timestamp\":\"");
+  o = put_iso(o, event_time);
+  o = put_text(o, "\",\"id\":");
+  o = put_bytes(o, event_id, event_id_end - event_id);
+  o = put_bytes(o, json_constants + SOURCE_AT, json_source_length);
+  o = put_canonical_string(o, event_message, event_message_end);
+  if (event_fields_length > 0) {
+    *o++ = ',';
+    o = put_bytes(o, fields_buffer, event_fields_length);
+  }
+  *o++ = '}';
+  *o++ = '\n';
+  json_out = o;
+  if (event_time < json_low) json_low = event_time;
+  if (event_time > json_high) json_high = event_time;
+  json_count++;
+  event_pending = 0;
+  return 1;
+}
+
+/* Runs the writer until the events end, it needs the caller, or a payload it does not take. */
+static int run_json_events(void) {
+  for (;;) {
+    if (event_pending) {
+      if (!write_event_line()) return NEED_ROOM;
+      if (json_p >= json_end) return DECLINE;
+      if (*json_p == ',') {
+        json_p++;
+      } else if (*json_p == ']') {
+        if (!(json_p + 2 == json_end && json_p[1] == '}')) return DECLINE;
+        events_earliest = json_low;
+        events_latest = json_high;
+        events_count = json_count;
+        return (int)(json_out - json_out_start);
+      } else {
+        return DECLINE;
+      }
+    }
+    if (!read_event()) return DECLINE;
+    if (!(event_time >= -62167219200000.0 && event_time <= 253402300799999.0)) return DECLINE;
+    event_pending = 1;
+    event_fields_length = syslog_fields(event_message + 1, event_message_end - 1, event_time);
+    if (event_fields_length < 0) return NEED_FIELDS;
+  }
+}
+
+/*
+ * Starts writing the JSON output of a payload's events (`events` right after `"logEvents":[`)
+ * into `out`, which has room for `capacity` bytes; the constants must hold the payload's source
+ * members (`source_length` bytes). Returns the output's length, DECLINE, NEED_FIELDS (the caller
+ * writes the pending message's fields into fieldsBuffer and calls resumeJsonEvents) or NEED_ROOM
+ * (the caller grows the output and calls resumeJsonEvents with -1).
+ */
+__attribute__((export_name("writeJsonEvents")))
+int writeJsonEvents(const u8 *events, int length, u8 *out, int capacity, int source_length) {
+  json_p = events;
+  json_end = events + length;
+  json_out_start = json_out = out;
+  json_out_end = out + capacity;
+  json_source_length = source_length;
+  json_count = 0;
+  json_low = __builtin_inf();
+  json_high = -__builtin_inf();
+  event_pending = 0;
+  if (json_p < json_end && *json_p == ']') {
+    if (!(json_p + 2 == json_end && json_p[1] == '}')) return DECLINE;
+    events_earliest = json_low;
+    events_latest = json_high;
+    events_count = 0;
+    return 0;
+  }
+  return run_json_events();
+}
+
+/*
+ * Continues after NEED_FIELDS (`fields_length` bytes of fields in fieldsBuffer, 0 for none) or
+ * NEED_ROOM (-1), with the output's room now `capacity` bytes from its start.
+ */
+__attribute__((export_name("resumeJsonEvents"))) int resumeJsonEvents(int fields_length, int capacity) {
+  if (fields_length >= 0) event_fields_length = fields_length;
+  json_out_end = json_out_start + capacity;
+  return run_json_events();
 }
 
 static const char BASE64_DIGITS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

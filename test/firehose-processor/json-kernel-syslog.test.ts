@@ -1,16 +1,39 @@
 /**
- * `syslogFieldsAt` (regular expressions over the payload's Latin-1 text) against `syslogFieldsOf`
- * (the core's syslog parser on the decoded message): whenever the first answers, it must answer
- * exactly what the second does, on every combination of header parts below.
+ * The JSON kernel's own reading of syslog headers (kernels.c: the common RFC 3164 and RFC 5424
+ * headers) against `syslogFieldsOf` (the core's syslog parser on the decoded message): whenever
+ * the kernel answers itself, it must answer exactly what the parser does, on every combination of
+ * header parts below; everything else it must leave to the parser.
  */
-import { syslogFieldsAt, syslogFieldsOf } from '../../lambdas/firehose-processor/syslog-line';
+import { jsonOutputOfEvents } from '../../lambdas/firehose-processor/kernels';
+import { PayloadHeaderReader } from '../../lambdas/firehose-processor/payload-header';
+import { syslogFieldsOf } from '../../lambdas/firehose-processor/syslog-line';
+import { dataMessage, logEvent } from './firehose-events';
 
 const REFERENCE = Date.UTC(2024, 2, 10, 13, 15, 0);
+const MESSAGE_MEMBER = ',"message":';
 
-/** The message as the scanner sees it: its JSON token, as Latin-1 text of its UTF-8 bytes. */
-function fieldsAt(line: string, reference = REFERENCE): string | undefined {
-  const text = Buffer.from(JSON.stringify(line), 'utf8').toString('latin1');
-  return syslogFieldsAt(text, 1, reference);
+/**
+ * The fields the kernel writes for `line` as the message of an event at `reference`, or
+ * undefined when it left them to the parser. `payloadText` overrides the payload's JSON.
+ */
+function fieldsAt(line: string, reference = REFERENCE, payloadText?: string): string | undefined {
+  const payload = Buffer.from(payloadText ?? JSON.stringify(dataMessage([logEvent(reference, line)])));
+  const eventsStart = new PayloadHeaderReader().read(payload);
+  if (eventsStart === undefined) throw new Error('the header must be read');
+  let leftToParser = false;
+  const json = jsonOutputOfEvents(payload, eventsStart, {
+    sharedMembers: MESSAGE_MEMBER,
+    syslogFieldsOf: (message, time) => {
+      leftToParser = true;
+      return syslogFieldsOf(message, time);
+    },
+  });
+  if (json === undefined) throw new Error('the kernel must take the payload');
+  if (leftToParser) return undefined;
+  const text = json.output.toString('utf8');
+  const afterMessage = text.indexOf(MESSAGE_MEMBER) + MESSAGE_MEMBER.length + JSON.stringify(line).length;
+  const rest = text.slice(afterMessage, -'}\n'.length);
+  return rest.startsWith(',') ? rest.slice(1) : rest;
 }
 
 function cartesian(...lists: readonly (readonly string[])[]): string[] {
@@ -22,7 +45,7 @@ function cartesian(...lists: readonly (readonly string[])[]): string[] {
 
 const PRIS = ['<0>', '<13>', '<013>', '<191>', '<192>', '<999>', '<1234>', '<>', '<a>', ''];
 
-describe('syslogFieldsAt', () => {
+describe("the JSON kernel's syslog fields", () => {
   it('answers as the parser does for RFC 3164 headers, or leaves them to it', () => {
     const lines = cartesian(
       PRIS,
@@ -133,8 +156,11 @@ describe('syslogFieldsAt', () => {
 
   it('leaves to the parser what an escape or an unusual reference time might change', () => {
     // `\u003c` decodes to `<`: only the parser, on the decoded text, can tell.
-    const text = Buffer.from('"\\u003c13>Mar 10 13:15:02 host app: x"').toString('latin1');
-    expect(syslogFieldsAt(text, 1, REFERENCE)).toBeUndefined();
+    const escaped = JSON.stringify(
+      dataMessage([logEvent(REFERENCE, '<13>Mar 10 13:15:02 host app: x')]),
+    ).replace('"message":"<13>', '"message":"\\u003c13>');
+    expect(escaped).toContain('\\u003c13>');
+    expect(fieldsAt('<13>Mar 10 13:15:02 host app: x', REFERENCE, escaped)).toBeUndefined();
     expect(fieldsAt('Mar 10 13:15:02 host app: no PRI')).toBeUndefined();
     expect(fieldsAt('<13>Mar 10 13:15:02 host app: x', Date.UTC(1970, 0, 2))).toBeUndefined();
   });

@@ -1,15 +1,19 @@
 /**
- * The fast paths (`payload-scan.ts` + `payload-output.ts` for JSON output, the header reader +
- * the raw kernel of `kernels.ts` for raw output) against the general path (`JSON.parse` +
- * `output-format.ts`): on every payload the readers take, both must write the same bytes;
- * everything they decline must be something the general path reads or rejects itself.
+ * The fast paths (the header reader of `payload-header.ts` with the raw and JSON kernels of
+ * `kernels.ts`) against the general path (`JSON.parse` + `output-format.ts`): on every payload
+ * they take, both must write the same bytes; everything they decline must be something the
+ * general path reads or rejects itself.
  */
 import { IsoTimeFormatter } from '../../lambdas/firehose-processor/iso-time';
-import { rawOutputOfEvents } from '../../lambdas/firehose-processor/kernels';
-import { cloudWatchOutputText } from '../../lambdas/firehose-processor/output-format';
-import { JsonPayloadWriter } from '../../lambdas/firehose-processor/payload-output';
-import { CloudWatchPayloadScan, Escapes } from '../../lambdas/firehose-processor/payload-scan';
+import { jsonOutputOfEvents, rawOutputOfEvents } from '../../lambdas/firehose-processor/kernels';
+import {
+  cloudWatchOutputText,
+  JSON_LINE,
+  sourceMembers,
+} from '../../lambdas/firehose-processor/output-format';
+import { PayloadHeaderReader } from '../../lambdas/firehose-processor/payload-header';
 import { parseCloudWatchPayload } from '../../lambdas/firehose-processor/record-data';
+import { syslogFieldsOf } from '../../lambdas/firehose-processor/syslog-line';
 import { dataMessage, logEvent } from './firehose-events';
 
 const T0 = Date.UTC(2024, 2, 10, 13, 15, 0);
@@ -41,7 +45,7 @@ function events(count: number, spacing = 997) {
   );
 }
 
-/** Both paths' output for `bytes` in `format`; the fast one is undefined when the reader declined. */
+/** Both paths' output for `bytes` in `format`; the fast one is undefined when it declined. */
 function outputs(bytes: Buffer, format: 'raw' | 'json') {
   const parsed = parseCloudWatchPayload(Buffer.from(bytes));
   const general =
@@ -50,75 +54,71 @@ function outputs(bytes: Buffer, format: 'raw' | 'json') {
           cloudWatchOutputText(parsed.payload.logEvents, parsed.payload, format, new IsoTimeFormatter()),
         )
       : undefined;
-  const scan = new CloudWatchPayloadScan();
-  const copy = Buffer.from(bytes);
-  if (format === 'raw') {
-    const raw = rawOfPayload(copy);
-    if (raw !== undefined) scan.read(Buffer.from(bytes));
-    return { general, fast: raw?.output, raw, scan, parsed };
-  }
-  if (!scan.read(copy)) return { general, fast: undefined, scan, parsed };
-  return { general, fast: new JsonPayloadWriter().write(scan), scan, parsed };
+  const header = new PayloadHeaderReader();
+  const events = fastOutput(Buffer.from(bytes), format, header);
+  return { general, fast: events?.output, events, header, parsed };
 }
 
-/** The raw kernel's reading of a payload, after the header reader, as the processor uses them. */
-function rawOfPayload(bytes: Buffer) {
-  const eventsStart = new CloudWatchPayloadScan().readHeaderOf(bytes);
-  return eventsStart === undefined ? undefined : rawOutputOfEvents(bytes, eventsStart);
+/** The fast path's reading of a payload, as the processor uses it. */
+function fastOutput(bytes: Buffer, format: 'raw' | 'json', header = new PayloadHeaderReader()) {
+  const eventsStart = header.read(bytes);
+  if (eventsStart === undefined) return undefined;
+  return format === 'raw'
+    ? rawOutputOfEvents(bytes, eventsStart)
+    : jsonOutputOfEvents(bytes, eventsStart, {
+        sharedMembers: `${sourceMembers(header.logGroup, header.logStream)}${JSON_LINE.message}`,
+        syslogFieldsOf,
+      });
 }
 
-describe('CloudWatchPayloadScan with the byte writers', () => {
+describe('the fast paths', () => {
   it.each(['raw', 'json'] as const)(
     'writes what the general path writes (%s), for every kind of message',
     (format) => {
       const bytes = payloadBytes(dataMessage(events(MESSAGES.length * 3)));
-      const { general, fast, scan, parsed, raw } = outputs(bytes, format);
+      const { general, fast, events: read, header, parsed } = outputs(bytes, format);
       expect(fast).toBeDefined();
       expect(fast?.toString('utf8')).toBe(general?.toString('utf8'));
       expect(fast?.equals(general as Buffer)).toBe(true);
       if (parsed.kind !== 'cloudwatch-data') throw new Error('the general path must take it');
-      if (raw !== undefined) {
-        expect(raw.count).toBe(parsed.payload.logEvents.length);
-        expect([raw.earliest, raw.latest]).toEqual([parsed.earliest, parsed.latest]);
-      }
-      expect(scan.count).toBe(parsed.payload.logEvents.length);
-      expect(scan.earliest).toBe(parsed.earliest);
-      expect(scan.latest).toBe(parsed.latest);
-      expect(scan.logGroup).toBe(parsed.payload.logGroup);
-      expect(scan.logStream).toBe(parsed.payload.logStream);
-      expect(scan.owner).toBe(parsed.payload.owner);
-      expect(scan.subscriptionFilters).toEqual(parsed.payload.subscriptionFilters);
+      expect(read?.count).toBe(parsed.payload.logEvents.length);
+      expect([read?.earliest, read?.latest]).toEqual([parsed.earliest, parsed.latest]);
+      expect(header.logGroup).toBe(parsed.payload.logGroup);
+      expect(header.logStream).toBe(parsed.payload.logStream);
+      expect(header.owner).toBe(parsed.payload.owner);
+      expect(header.subscriptionFilters).toEqual(parsed.payload.subscriptionFilters);
     },
   );
 
   it('decodes log groups and streams with escapes and UTF-8', () => {
     const payload = dataMessage(events(2), { logGroup: '/app/"quoted"\\x', logStream: 'strøm/\u0001/1' });
-    const { fast, general, scan } = outputs(payloadBytes(payload), 'json');
-    expect(scan.logGroup).toBe('/app/"quoted"\\x');
-    expect(scan.logStream).toBe('strøm/\u0001/1');
+    const { fast, general, header } = outputs(payloadBytes(payload), 'json');
+    expect(header.logGroup).toBe('/app/"quoted"\\x');
+    expect(header.logStream).toBe('strøm/\u0001/1');
     expect(fast?.equals(general as Buffer)).toBe(true);
   });
 
-  it('classifies escapes: none, those JSON.stringify writes, and others', () => {
+  it('writes every escape as JSON.stringify would, whatever escapes the payload used', () => {
     // JSON written by hand, with escapes JSON.stringify would not write (`\/`, `\u00e9`, upper-case hex).
     const text = (message: string) =>
       `{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"logEvents":[{"id":"1","timestamp":${T0},"message":"${message}"}]}`;
-    const cases: [string, number][] = [
-      ['plain', Escapes.NONE],
-      ['a \\"b\\" \\\\ \\n \\t \\r \\b \\f', Escapes.CANONICAL],
-      ['ctl \\u001b', Escapes.OTHER],
-      ['slash \\/', Escapes.OTHER],
-      ['e \\u00e9', Escapes.OTHER],
-      ['ctl \\u001B', Escapes.OTHER],
-      ['pair \\ud83d\\ude00', Escapes.OTHER],
+    const messages = [
+      'plain',
+      'a \\"b\\" \\\\ \\n \\t \\r \\b \\f',
+      'ctl \\u001b and \\u001B and \\u0000',
+      'slash \\/',
+      'e \\u00e9 and \\u00E9',
+      'pair \\ud83d\\ude00 and \\uD83D\\uDE00',
+      'lone \\ud800 and \\udfff and \\ud800\\u0041',
+      'quote \\u0022 backslash \\u005c short \\u0008\\u0009\\u000a\\u000c\\u000d',
+      'separators \\u2028 \\u2029 del \\u007f',
+      '\\u003c13>Mar 10 13:15:02 host app: escaped PRI',
     ];
-    for (const [message, escapes] of cases) {
+    for (const message of messages) {
       const bytes = Buffer.from(text(message));
-      const scan = new CloudWatchPayloadScan();
-      expect(scan.read(Buffer.from(bytes))).toBe(true);
-      expect([message, scan.messageEscapes[0]]).toEqual([message, escapes]);
       for (const format of ['raw', 'json'] as const) {
         const { fast, general } = outputs(bytes, format);
+        expect(fast).toBeDefined();
         expect([message, format, fast?.toString('utf8')]).toEqual([
           message,
           format,
@@ -128,16 +128,13 @@ describe('CloudWatchPayloadScan with the byte writers', () => {
     }
   });
 
-  it('grows its arrays for payloads of many events, and is reused across payloads', () => {
-    const scan = new CloudWatchPayloadScan();
-    const big = payloadBytes(dataMessage(events(5000, 1)));
-    const small = payloadBytes(dataMessage(events(3)));
-    expect(scan.read(Buffer.from(big))).toBe(true);
-    expect(scan.count).toBe(5000);
-    expect(scan.read(Buffer.from(small))).toBe(true);
-    expect(scan.count).toBe(3);
-    const { fast, general } = outputs(big, 'json');
-    expect(fast?.equals(general as Buffer)).toBe(true);
+  it('reads payloads of many events and few, one after the other, in both formats', () => {
+    for (const count of [5000, 3, 1, 800]) {
+      for (const format of ['raw', 'json'] as const) {
+        const { fast, general } = outputs(payloadBytes(dataMessage(events(count, 1))), format);
+        expect([count, format, fast?.equals(general as Buffer)]).toEqual([count, format, true]);
+      }
+    }
   });
 
   it('declines what it does not read exactly as JSON.parse would, leaving the bytes untouched', () => {
@@ -179,40 +176,32 @@ describe('CloudWatchPayloadScan with the byte writers', () => {
       ['empty', Buffer.alloc(0)],
     ];
     for (const [name, bytes] of declined) {
-      const scan = new CloudWatchPayloadScan();
       const copy = Buffer.from(bytes);
-      expect([name, scan.read(copy)]).toEqual([name, false]);
-      expect([name, rawOfPayload(copy)]).toEqual([name, undefined]);
+      for (const format of ['raw', 'json'] as const) {
+        expect([name, format, fastOutput(copy, format)]).toEqual([name, format, undefined]);
+      }
       expect(copy.equals(bytes)).toBe(true);
     }
   });
 
   it('takes a payload without events, and the empty subscription filter list', () => {
-    const scan = new CloudWatchPayloadScan();
-    expect(scan.read(payloadBytes({ ...dataMessage([]), subscriptionFilters: [] }))).toBe(true);
-    expect(scan.count).toBe(0);
-    expect(scan.subscriptionFilters).toEqual([]);
+    const bytes = payloadBytes({ ...dataMessage([]), subscriptionFilters: [] });
+    const header = new PayloadHeaderReader();
+    expect(header.read(bytes)).toBeDefined();
+    expect(header.subscriptionFilters).toEqual([]);
+    for (const format of ['raw', 'json'] as const) expect(fastOutput(bytes, format)?.count).toBe(0);
   });
 
   it('keeps negative and zero timestamps exact', () => {
     const payload = dataMessage([logEvent(0, 'epoch'), logEvent(-86_400_000, 'day before')]);
-    const { scan, fast, general } = outputs(payloadBytes(payload), 'json');
-    expect(Array.from(scan.timestamps.subarray(0, 2))).toEqual([0, -86_400_000]);
+    const { events: read, fast, general } = outputs(payloadBytes(payload), 'json');
+    expect([read?.earliest, read?.latest]).toEqual([-86_400_000, 0]);
     expect(fast?.equals(general as Buffer)).toBe(true);
   });
 
-  it('reads the raw events of payloads of every size with one kernel memory, leaving the payloads as they were', () => {
-    const sizes = [0, 1, 3, 40, 5000, 2];
-    for (const count of sizes) {
-      const bytes = payloadBytes(dataMessage(events(count, 1)));
-      const copy = Buffer.from(bytes);
-      const { fast, general } = outputs(copy, 'raw');
-      if (count === 0) {
-        expect(rawOfPayload(copy)?.output.length).toBe(0);
-      } else {
-        expect([count, fast?.equals(general as Buffer)]).toEqual([count, true]);
-      }
-      expect(copy.equals(bytes)).toBe(true);
-    }
+  it('leaves times outside the years 0 to 9999 to the general path in JSON', () => {
+    const bytes = payloadBytes(dataMessage([logEvent(253_402_300_800_000, 'year 10000')]));
+    expect(fastOutput(bytes, 'json')).toBeUndefined();
+    expect(fastOutput(bytes, 'raw')?.count).toBe(1);
   });
 });
