@@ -65,6 +65,14 @@ static u8 *put_utf8(u8 *o, u32 cp) {
   return o;
 }
 
+/* The bytes of a 16-byte block that end a JSON string's plain run: `"`, `\` and controls. */
+static u32 string_specials(v128_t bytes) {
+  v128_t special = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(bytes, wasm_i8x16_splat('"')),
+                                             wasm_i8x16_eq(bytes, wasm_i8x16_splat('\\'))),
+                                wasm_u8x16_lt(bytes, wasm_i8x16_splat(0x20)));
+  return (u32)wasm_i8x16_bitmask(special);
+}
+
 /*
  * Writes the value of the JSON string whose body starts at p (after the opening quote) as UTF-8
  * at *out, as Buffer.from(JSON.parse(token), 'utf8') would: a lone surrogate becomes U+FFFD.
@@ -74,16 +82,11 @@ static u8 *put_utf8(u8 *o, u32 cp) {
  */
 static const u8 *unescape_string(const u8 *p, const u8 *end, u8 **out) {
   u8 *o = *out;
-  const v128_t quote = wasm_i8x16_splat('"');
-  const v128_t backslash = wasm_i8x16_splat('\\');
-  const v128_t space = wasm_i8x16_splat(0x20);
   for (;;) {
     while (p + 16 <= end) {
       v128_t bytes = wasm_v128_load(p);
-      v128_t special = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(bytes, quote), wasm_i8x16_eq(bytes, backslash)),
-                                    wasm_u8x16_lt(bytes, space));
       wasm_v128_store(o, bytes);
-      u32 mask = (u32)wasm_i8x16_bitmask(special);
+      u32 mask = string_specials(bytes);
       if (mask != 0) {
         int plain = __builtin_ctz(mask);
         p += plain;
@@ -457,31 +460,16 @@ static u8 *put_iso(u8 *o, double time) {
   if (m <= 2) y++;
   int fields[7] = {(int)y, (int)m, (int)d, (int)(in_day / 3600000), (int)(in_day / 60000 % 60),
                    (int)(in_day / 1000 % 60), (int)(in_day % 1000)};
-  o[0] = (u8)('0' + fields[0] / 1000);
-  o[1] = (u8)('0' + fields[0] / 100 % 10);
-  o[2] = (u8)('0' + fields[0] / 10 % 10);
-  o[3] = (u8)('0' + fields[0] % 10);
-  o[4] = '-';
-  o[5] = (u8)('0' + fields[1] / 10);
-  o[6] = (u8)('0' + fields[1] % 10);
-  o[7] = '-';
-  o[8] = (u8)('0' + fields[2] / 10);
-  o[9] = (u8)('0' + fields[2] % 10);
-  o[10] = 'T';
-  o[11] = (u8)('0' + fields[3] / 10);
-  o[12] = (u8)('0' + fields[3] % 10);
-  o[13] = ':';
-  o[14] = (u8)('0' + fields[4] / 10);
-  o[15] = (u8)('0' + fields[4] % 10);
-  o[16] = ':';
-  o[17] = (u8)('0' + fields[5] / 10);
-  o[18] = (u8)('0' + fields[5] % 10);
-  o[19] = '.';
-  o[20] = (u8)('0' + fields[6] / 100);
-  o[21] = (u8)('0' + fields[6] / 10 % 10);
-  o[22] = (u8)('0' + fields[6] % 10);
-  o[23] = 'Z';
-  return o + 24;
+  /* YYYY-MM-DDThh:mm:ss.sssZ: each field's digits, then the separator after it */
+  static const int widths[7] = {4, 2, 2, 2, 2, 2, 3};
+  static const char separators[] = "--T::.Z";
+  for (int field = 0; field < 7; field++) {
+    for (int digit = widths[field] - 1, value = fields[field]; digit >= 0; digit--, value /= 10)
+      o[digit] = (u8)('0' + value % 10);
+    o += widths[field];
+    *o++ = (u8)separators[field];
+  }
+  return o;
 }
 
 static const char HEX_DIGITS[] = "0123456789abcdef";
@@ -557,19 +545,12 @@ static u8 *put_canonical_string(u8 *o, const u8 *p, const u8 *token_end) {
 
 /*
  * The end (after the closing quote) of the JSON string token whose body starts at p, or 0 when
- * it is not valid JSON; *escaped tells whether it holds a backslash.
+ * it is not valid JSON.
  */
-static const u8 *find_string_end(const u8 *p, const u8 *end, int *escaped) {
-  const v128_t quote = wasm_i8x16_splat('"');
-  const v128_t backslash = wasm_i8x16_splat('\\');
-  const v128_t space = wasm_i8x16_splat(0x20);
-  *escaped = 0;
+static const u8 *find_string_end(const u8 *p, const u8 *end) {
   for (;;) {
     while (p + 16 <= end) {
-      v128_t bytes = wasm_v128_load(p);
-      v128_t special = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(bytes, quote), wasm_i8x16_eq(bytes, backslash)),
-                                    wasm_u8x16_lt(bytes, space));
-      u32 mask = (u32)wasm_i8x16_bitmask(special);
+      u32 mask = string_specials(wasm_v128_load(p));
       if (mask != 0) {
         p += __builtin_ctz(mask);
         break;
@@ -579,7 +560,6 @@ static const u8 *find_string_end(const u8 *p, const u8 *end, int *escaped) {
     while (p < end && *p != '"' && *p != '\\' && *p >= 0x20) p++;
     if (p >= end || *p < 0x20) return 0;
     if (*p == '"') return p + 1;
-    *escaped = 1;
     if (p + 1 >= end) return 0;
     u8 escape = p[1];
     if (escape == 'u') {
@@ -614,8 +594,7 @@ static int read_event(void) {
   event_time = negative ? -time : time;
   if (!starts_with(p, end, ",\"message\":\"")) return 0;
   event_message = p + 11;
-  int escaped;
-  p = find_string_end(p + 12, end, &escaped);
+  p = find_string_end(p + 12, end);
   if (p == 0 || p >= end || *p != '}') return 0;
   event_message_end = p;
   json_p = p + 1;
