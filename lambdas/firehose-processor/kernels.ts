@@ -100,7 +100,8 @@ class KernelInstance {
   reserve(bytes: number): Uint8Array {
     const needed = this.base + bytes;
     const size = this.memory.buffer.byteLength;
-    if (needed > size) this.memory.grow(Math.ceil((needed - size) / PAGE_BYTES));
+    // Geometric growth: a batch's arena grows record by record, and every grow costs a remap.
+    if (needed > size) this.memory.grow(Math.ceil((Math.max(needed, size * 1.5) - size) / PAGE_BYTES));
     if (this.view.buffer !== this.memory.buffer) this.view = new Uint8Array(this.memory.buffer);
     return this.view;
   }
