@@ -297,17 +297,26 @@ export function strictBase64Length(base64: string): number | undefined {
 }
 
 /**
+ * Texts are made into strings once this much of them is in the arena: the arena's memory is then
+ * used again for the next ones, so a batch touches one arena's worth of memory, not two copies of
+ * its whole response (the arena and the strings).
+ */
+const TEXT_CHUNK_BYTES = 1024 * 1024;
+
+/**
  * The base64 texts of a batch's outputs, each equal to `Buffer#toString('base64')` of its output,
- * written as the outputs are made ({@link add}) into one arena of the kernels' memory. The texts
- * are slices of one string ({@link texts}): a response made of a string per record made the
- * garbage collector copy the texts while the rest of the batch was transformed, and every
- * record's text cost fresh memory.
+ * written as the outputs are made ({@link add}) into an arena of the kernels' memory. The texts
+ * are slices of a few large strings, each made from the arena once it holds
+ * {@link TEXT_CHUNK_BYTES}: a response made of a string per record made the garbage collector
+ * copy the texts while the rest of the batch was transformed.
  *
  * One batch at a time: the arena is shared, so a batch must be added and read without awaiting
  * anything in between.
  */
 export class Base64Batch {
-  private readonly ends: number[] = [];
+  private readonly made: string[] = [];
+  /** Where each text not yet made into a string ends in the arena. */
+  private ends: number[] = [];
   private used = 0;
 
   constructor() {
@@ -325,20 +334,31 @@ export class Base64Batch {
       output.length,
       instance.base + this.used,
     );
-    return this.ends.push(this.used) - 1;
+    this.ends.push(this.used);
+    const index = this.made.length + this.ends.length - 1;
+    if (this.used >= TEXT_CHUNK_BYTES) this.makeStrings();
+    return index;
   }
 
   /** The texts of the outputs added, in order. */
   texts(): string[] {
+    this.makeStrings();
+    return this.made;
+  }
+
+  /** Makes the arena's texts into strings (slices of one) and empties the arena. */
+  private makeStrings(): void {
+    if (this.ends.length === 0) return;
     const instance = encoder as KernelInstance;
     const memory = instance.reserve(this.used);
     const text = Buffer.from(memory.buffer, memory.byteOffset + instance.base, this.used).toString('latin1');
     let start = 0;
-    return this.ends.map((end) => {
-      const slice = text.slice(start, end);
+    for (const end of this.ends) {
+      this.made.push(text.slice(start, end));
       start = end;
-      return slice;
-    });
+    }
+    this.ends = [];
+    this.used = 0;
   }
 }
 
