@@ -696,6 +696,23 @@ static const char BASE64_DIGITS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq
 __attribute__((export_name("base64Encode"))) int base64Encode(const u8 *in, int length, u8 *out) {
   u8 *o = out;
   int i = 0;
+  /* 12 bytes to 16 digits a step (W. Mula's method): each 32-bit lane gets three bytes, the four
+   * 6-bit indices are cut out by shifts and masks, and one table lookup per digit class adds the
+   * offset from the index to its ASCII digit. Reads 16 bytes a step, so it stops 16 before the end. */
+  const v128_t spread = wasm_i8x16_make(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+  const v128_t offsets = wasm_i8x16_make(71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 65, 0, 0);
+  for (; i + 16 <= length; i += 12, o += 16) {
+    v128_t x = wasm_i8x16_swizzle(wasm_v128_load(in + i), spread);
+    v128_t indices = wasm_v128_or(
+        wasm_v128_or(wasm_v128_and(wasm_u32x4_shr(x, 10), wasm_i32x4_splat(0x3f)),
+                     wasm_v128_and(wasm_i32x4_shl(x, 4), wasm_i32x4_splat(0x3f00))),
+        wasm_v128_or(wasm_v128_and(wasm_u32x4_shr(x, 6), wasm_i32x4_splat(0x3f0000)),
+                     wasm_v128_and(wasm_i32x4_shl(x, 8), wasm_i32x4_splat(0x3f000000))));
+    /* class: 0 for 26-51, 1-12 for 52-63 (one per digit or sign), 13 for 0-25 */
+    v128_t class = wasm_v128_or(wasm_u8x16_sub_sat(indices, wasm_i8x16_splat(51)),
+                                wasm_v128_and(wasm_u8x16_lt(indices, wasm_i8x16_splat(26)), wasm_i8x16_splat(13)));
+    wasm_v128_store(o, wasm_i8x16_add(indices, wasm_i8x16_swizzle(offsets, class)));
+  }
   for (; i + 3 <= length; i += 3, o += 4) {
     u32 v = ((u32)in[i] << 16) | ((u32)in[i + 1] << 8) | in[i + 2];
     o[0] = (u8)BASE64_DIGITS[v >> 18];
