@@ -241,7 +241,7 @@ static double json_low, json_high;
 /* The current event, once read: its id token, time, message token (quotes included) and fields. */
 static const u8 *event_id, *event_id_end, *event_message, *event_message_end;
 static double event_time;
-static int event_fields_length, event_pending;
+static int event_fields_length, event_pending, event_message_escaped;
 
 /** The message token of the event the writer paused on (quotes included), and its time. */
 __attribute__((export_name("pendingMessageStart"))) const u8 *pendingMessageStart(void) { return event_message; }
@@ -545,9 +545,10 @@ static u8 *put_canonical_string(u8 *o, const u8 *p, const u8 *token_end) {
 
 /*
  * The end (after the closing quote) of the JSON string token whose body starts at p, or 0 when
- * it is not valid JSON.
+ * it is not valid JSON; *escaped tells whether it holds an escape.
  */
-static const u8 *find_string_end(const u8 *p, const u8 *end) {
+static const u8 *find_string_end(const u8 *p, const u8 *end, int *escaped) {
+  *escaped = 0;
   for (;;) {
     while (p + 16 <= end) {
       u32 mask = string_specials(wasm_v128_load(p));
@@ -560,6 +561,7 @@ static const u8 *find_string_end(const u8 *p, const u8 *end) {
     while (p < end && *p != '"' && *p != '\\' && *p >= 0x20) p++;
     if (p >= end || *p < 0x20) return 0;
     if (*p == '"') return p + 1;
+    *escaped = 1;
     if (p + 1 >= end) return 0;
     u8 escape = p[1];
     if (escape == 'u') {
@@ -594,7 +596,7 @@ static int read_event(void) {
   event_time = negative ? -time : time;
   if (!starts_with(p, end, ",\"message\":\"")) return 0;
   event_message = p + 11;
-  p = find_string_end(p + 12, end);
+  p = find_string_end(p + 12, end, &event_message_escaped);
   if (p == 0 || p >= end || *p != '}') return 0;
   event_message_end = p;
   json_p = p + 1;
@@ -611,7 +613,8 @@ static int write_event_line(void) {
   o = put_text(o, "\",\"id\":");
   o = put_bytes(o, event_id, event_id_end - event_id);
   o = put_bytes(o, json_constants + SOURCE_AT, json_source_length);
-  o = put_canonical_string(o, event_message, event_message_end);
+  o = event_message_escaped ? put_canonical_string(o, event_message, event_message_end)
+                            : put_bytes(o, event_message, event_message_end - event_message);
   if (event_fields_length > 0) {
     *o++ = ',';
     o = put_bytes(o, fields_buffer, event_fields_length);
