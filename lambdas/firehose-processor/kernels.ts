@@ -1,7 +1,7 @@
 /**
  * The processor's byte kernels (`wasm/kernels.c`, compiled to WebAssembly): gzip decompression
- * (libdeflate's), the raw output of a CloudWatch Logs payload's events, and the base64 text of a
- * batch's outputs.
+ * (libdeflate's), the raw and the JSON output of a CloudWatch Logs payload's events (the JSON one
+ * with the syslog fields of the common headers), and the base64 text of a batch's outputs.
  *
  * Why WebAssembly: most invocations of the processor run in a young process, where a JavaScript
  * byte loop is still interpreted; the module is compiled by the optimising compiler when it is
@@ -77,7 +77,11 @@ const kernelModule = (() => {
   }
 })();
 
-/** One instance of the kernels with a memory of its own, grown as needed and never shrunk. */
+/**
+ * One instance of the kernels with a memory of its own, grown as needed and never shrunk: two
+ * instances serve the processor, one to decode and write records (a record's data, payload and
+ * output, reused from record to record), one for the batch's base64 arena.
+ */
 class KernelInstance {
   private readonly memory = new wasm.Memory({ initial: INITIAL_PAGES });
   readonly kernels: KernelExports;
