@@ -122,9 +122,13 @@ export class RecordTransformer {
     const decoded = decodeRecordData(record.data);
     if (decoded.kind === 'invalid') return { kind: 'fail', reason: decoded.reason };
     if (decoded.kind === 'text') return this.transformDirect(record, decoded.text);
-    const scanned = this.transformScanned(record, decoded.bytes);
+    const { bytes } = decoded;
+    const length = bytes.length;
+    const scanned = this.transformScanned(record, bytes);
     if (scanned !== undefined) return scanned;
-    const parsed = parseCloudWatchPayload(decoded.bytes);
+    // A kernel that grew its memory before it declined detached the payload's view of that memory
+    // (its length is then 0): the payload is decoded again for the general path.
+    const parsed = parseCloudWatchPayload(bytes.length === length ? bytes : gzipPayloadAgain(record.data));
     if (parsed.kind === 'invalid') return { kind: 'fail', reason: parsed.reason };
     if (parsed.kind === 'cloudwatch-control') return { kind: 'drop', reason: CONTROL_MESSAGE_REASON };
     return this.transformCloudWatch(record, parsed.payload, parsed.earliest, parsed.latest);
@@ -393,6 +397,12 @@ function reingestItems<T>(
   toPayloads: (items: readonly T[]) => Buffer[],
 ): () => readonly Buffer[] {
   return () => toPayloads(items);
+}
+
+/** The payload of data that decoded as gzip once, decoded again (decoding is deterministic). */
+function gzipPayloadAgain(data: string): Buffer {
+  const decoded = decodeRecordData(data);
+  return decoded.kind === 'gzip' ? decoded.bytes : Buffer.alloc(0);
 }
 
 function sameSource(): boolean {

@@ -245,6 +245,35 @@ describe('processFirehoseEvent: CloudWatch Logs records', () => {
     });
   });
 
+  it.each(['raw', 'json'] as const)(
+    'delivers a payload the kernels decline after growing their memory, through the general path (%s)',
+    async (outputFormat) => {
+      // Prepare: payloads larger than any before, whose last event the kernels do not take
+      // (extractedFields), so the kernels grow their memory before they decline.
+      const records = [3000, 12_000, 40_000].map((count) => {
+        const events: LogEventShape[] = Array.from({ length: count }, (_, index) =>
+          logEvent(T0 + index, `line ${index} ${'x'.repeat(index % 90)}`),
+        );
+        const withFields = { ...logEvent(T0 + count, 'with fields'), extractedFields: { a: '1' } };
+        return firehoseRecord(gzippedJson(dataMessage([...events, withFields])));
+      });
+
+      // Act
+      const { response, counts } = await process(firehoseEvent(records), new FakeStream(), {
+        config: { ...RAW, outputFormat },
+        maxResponseBytes: Number.POSITIVE_INFINITY,
+      });
+
+      // Assess
+      expect(response.records.map((record) => record.result)).toEqual(['Ok', 'Ok', 'Ok']);
+      expect(counts.eventsDelivered).toBe(3001 + 12_001 + 40_001);
+      const lines = outputText(response.records[2]).split('\n');
+      expect(lines).toHaveLength(40_002);
+      const last = lines[40_000] ?? '';
+      expect(outputFormat === 'raw' ? last : JSON.parse(last).message).toBe('with fields');
+    },
+  );
+
   it('returns only the configured partition keys', async () => {
     // Prepare
     const record = firehoseRecord(gzippedJson(dataMessage([logEvent(T0, 'x')])));
