@@ -113,9 +113,14 @@ class KernelInstance {
 
 let scanner: KernelInstance | undefined;
 
-/** The JSON kernel's constants: 64-byte slots (a length byte, the text) of the facility members, then of the severity members (kernels.c). */
+/**
+ * The JSON kernel's constants (kernels.c's `json_constants`): 64-byte slots (a length byte, the
+ * text) of the 24 facility members, then of the 8 severity members, then the shared members.
+ */
 const CONSTANT_SLOT = 64;
-const SOURCE_AT = CONSTANT_SLOT * (SYSLOG_FACILITY_NAMES.length + SYSLOG_SEVERITY_NAMES.length);
+const FACILITY_SLOTS = 24;
+const SEVERITY_SLOTS = 8;
+const SOURCE_AT = CONSTANT_SLOT * (FACILITY_SLOTS + SEVERITY_SLOTS);
 
 /** The scanning instance, with the syslog members the JSON kernel copies written once. */
 function scannerInstance(): KernelInstance {
@@ -129,10 +134,13 @@ function scannerInstance(): KernelInstance {
       syslogFieldsJson({ protocol: 'rfc3164', severity, message: '' }, false),
     ),
   ];
+  if (members.length !== FACILITY_SLOTS + SEVERITY_SLOTS)
+    throw new Error("the syslog names do not match the JSON kernel's slots");
   const memory = scanner.reserve(0);
   const at = scanner.kernels.jsonConstants();
   members.forEach((member, slot) => {
     const bytes = Buffer.from(member, 'latin1');
+    if (bytes.length >= CONSTANT_SLOT) throw new Error(`syslog member too long for its slot: ${member}`);
     memory[at + slot * CONSTANT_SLOT] = bytes.length;
     memory.set(bytes, at + slot * CONSTANT_SLOT + 1);
   });
