@@ -148,8 +148,8 @@ function scannerInstance(): KernelInstance {
 }
 let encoder: KernelInstance | undefined;
 
-/** The raw output of a payload's events, and what partitioning needs to know of them. */
-export interface RawEvents {
+/** The output of a payload's events (raw or JSON), and what partitioning needs to know of them. */
+export interface EventsOutput {
   /**
    * Each message, newline-terminated, as UTF-8: a view of the kernels' memory, valid until the
    * next payload is decoded or read (copy it to keep it).
@@ -171,18 +171,51 @@ export interface RawEvents {
  *   CloudWatch Logs writes it, or the payload does not end with the events: the general path
  *   then parses it.
  */
-export function rawOutputOfEvents(payload: Buffer, eventsStart: number): RawEvents | undefined {
+export function rawOutputOfEvents(payload: Buffer, eventsStart: number): EventsOutput | undefined {
   const scanner = scannerInstance();
-  const { base, kernels } = scanner;
-  // A payload the kernel decompressed is read where it is; room for the output was kept after it.
+  // The raw output is never longer than the events.
+  const place = placeEvents(scanner, payload, eventsStart, payload.length - eventsStart);
+  const written = scanner.kernels.scanRawEvents(place.eventsAt, place.length, place.outAt);
+  return written < 0 ? undefined : eventsOutput(scanner, place.memory, place.outAt, written);
+}
+
+/** Where a payload's events lie in the scanner's memory, and where their output goes. */
+interface EventsPlace {
+  readonly eventsAt: number;
+  readonly length: number;
+  readonly outAt: number;
+  readonly memory: Uint8Array;
+}
+
+/**
+ * Places a payload's events in the scanner's memory, with `outputRoom` bytes for their output
+ * after them. A payload the kernel decompressed is read where it is (room for its raw
+ * output was kept after it); any other is copied in.
+ */
+function placeEvents(
+  scanner: KernelInstance,
+  payload: Buffer,
+  eventsStart: number,
+  outputRoom: number,
+): EventsPlace {
+  const { base } = scanner;
   const inPlace = scanner.holds(payload);
   const eventsAt = inPlace ? payload.byteOffset + eventsStart : base;
   const length = payload.length - eventsStart;
   const outAt = rawOutputAt(eventsAt + length);
-  const memory = scanner.reserve(outAt + length + SLACK - base);
+  const memory = scanner.reserve(outAt + outputRoom + SLACK - base);
   if (!inPlace) memory.set(payload.subarray(eventsStart), base);
-  const written = kernels.scanRawEvents(eventsAt, length, outAt);
-  if (written < 0) return undefined;
+  return { eventsAt, length, outAt, memory };
+}
+
+/** A kernel's output of `written` bytes at `outAt`, with the events' count and times. */
+function eventsOutput(
+  scanner: KernelInstance,
+  memory: Uint8Array,
+  outAt: number,
+  written: number,
+): EventsOutput {
+  const { kernels } = scanner;
   return {
     output: Buffer.from(memory.buffer, memory.byteOffset + outAt, written),
     count: kernels.count(),
@@ -216,18 +249,15 @@ export function jsonOutputOfEvents(
   payload: Buffer,
   eventsStart: number,
   options: JsonEventsOptions,
-): RawEvents | undefined {
+): EventsOutput | undefined {
   const scanner = scannerInstance();
   const { base, kernels } = scanner;
   const shared = Buffer.from(options.sharedMembers, 'utf8');
   if (shared.length > kernels.sourceRoom()) return undefined;
-  const inPlace = scanner.holds(payload);
-  const eventsAt = inPlace ? payload.byteOffset + eventsStart : base;
-  const length = payload.length - eventsStart;
-  const outAt = rawOutputAt(eventsAt + length);
-  let capacity = 2 * length + 4096;
-  let memory = scanner.reserve(outAt + capacity - base);
-  if (!inPlace) memory.set(payload.subarray(eventsStart), base);
+  // Room for the usual JSON lines, about twice the events; the kernel asks for more when not.
+  let capacity = 2 * (payload.length - eventsStart) + 4096;
+  const { eventsAt, length, outAt, ...place } = placeEvents(scanner, payload, eventsStart, capacity);
+  let memory = place.memory;
   memory.set(shared, kernels.jsonConstants() + SOURCE_AT);
   let written = kernels.writeJsonEvents(eventsAt, length, outAt, capacity, shared.length);
   while (written < 0) {
@@ -251,12 +281,7 @@ export function jsonOutputOfEvents(
       written = kernels.resumeJsonEvents(-1, capacity);
     }
   }
-  return {
-    output: Buffer.from(memory.buffer, memory.byteOffset + outAt, written),
-    count: kernels.count(),
-    earliest: kernels.earliest(),
-    latest: kernels.latest(),
-  };
+  return eventsOutput(scanner, memory, outAt, written);
 }
 
 /** Where the raw kernel writes the output of events that end at `eventsEnd`. */

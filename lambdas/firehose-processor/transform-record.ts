@@ -9,7 +9,7 @@
 import { gzipSync } from 'node:zlib';
 import type { ProcessorConfig } from './config';
 import { IsoTimeFormatter } from './iso-time';
-import { jsonOutputOfEvents, type RawEvents, rawOutputOfEvents } from './kernels';
+import { type EventsOutput, jsonOutputOfEvents, rawOutputOfEvents } from './kernels';
 import {
   cloudWatchOutputText,
   DIRECT_LOG_GROUP,
@@ -143,7 +143,7 @@ export class RecordTransformer {
    */
   private transformScanned(record: FirehoseInputRecord, bytes: Buffer): RecordTransform | undefined {
     const header = this.header;
-    let events: RawEvents;
+    let events: EventsOutput;
     if (this.config.outputFormat === 'raw') {
       const eventsStart = header.read(bytes);
       const raw = eventsStart === undefined ? undefined : rawOutputOfEvents(bytes, eventsStart);
