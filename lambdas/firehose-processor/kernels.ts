@@ -151,8 +151,8 @@ let encoder: KernelInstance | undefined;
 /** The output of a payload's events (raw or JSON), and what partitioning needs to know of them. */
 export interface EventsOutput {
   /**
-   * Each message, newline-terminated, as UTF-8: a view of the kernels' memory, valid until the
-   * next payload is decoded or read (copy it to keep it).
+   * The output lines (each message, or each event's JSON), newline-terminated, as UTF-8: a view
+   * of the kernels' memory, valid until the next payload is decoded or read (copy it to keep it).
    */
   readonly output: Buffer;
   readonly count: number;

@@ -37,7 +37,7 @@ export type DecodedRecordData =
   /**
    * Gzip'd data, decompressed: a CloudWatch Logs payload if anything (see
    * {@link parseCloudWatchPayload}). The bytes may be a view of the kernels' memory
-   * ({@link gunzipPayload}), valid until the next record is decoded: read them before that.
+   * ({@link gunzipBase64Payload}), valid until the next record is decoded: read them before that.
    */
   | { readonly kind: 'gzip'; readonly bytes: Buffer }
   | { readonly kind: 'text'; readonly text: string }

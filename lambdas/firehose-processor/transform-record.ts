@@ -9,7 +9,7 @@
 import { gzipSync } from 'node:zlib';
 import type { ProcessorConfig } from './config';
 import { IsoTimeFormatter } from './iso-time';
-import { type EventsOutput, jsonOutputOfEvents, rawOutputOfEvents } from './kernels';
+import { jsonOutputOfEvents, rawOutputOfEvents } from './kernels';
 import {
   cloudWatchOutputText,
   DIRECT_LOG_GROUP,
@@ -65,8 +65,8 @@ export type RecordTransform =
 export interface RecordOutput {
   readonly kind: 'output';
   /**
-   * The output text's UTF-8 bytes. On the common path a view of reused memory (the kernels' or
-   * the JSON writer's), valid only until the next record is transformed: the caller encodes it
+   * The output text's UTF-8 bytes. On the common path a view of the kernels' reused memory,
+   * valid only until the next record is transformed: the caller encodes it
    * for the response at once, so that a batch does not hold a buffer or a string per record.
    */
   readonly bytes: Buffer;
@@ -143,25 +143,16 @@ export class RecordTransformer {
    */
   private transformScanned(record: FirehoseInputRecord, bytes: Buffer): RecordTransform | undefined {
     const header = this.header;
-    let events: EventsOutput;
-    if (this.config.outputFormat === 'raw') {
-      const eventsStart = header.read(bytes);
-      const raw = eventsStart === undefined ? undefined : rawOutputOfEvents(bytes, eventsStart);
-      if (raw === undefined) return undefined;
-      events = raw;
-    } else {
-      const eventsStart = header.read(bytes);
-      const json =
-        eventsStart === undefined
-          ? undefined
-          : jsonOutputOfEvents(bytes, eventsStart, {
-              sharedMembers: `${sourceMembers(header.logGroup, header.logStream)}${JSON_LINE.message}`,
-              syslogFieldsOf,
-            });
-      if (json === undefined) return undefined;
-      events = json;
-    }
-    if (events.count === 0) return undefined;
+    const eventsStart = header.read(bytes);
+    if (eventsStart === undefined) return undefined;
+    const events =
+      this.config.outputFormat === 'raw'
+        ? rawOutputOfEvents(bytes, eventsStart)
+        : jsonOutputOfEvents(bytes, eventsStart, {
+            sharedMembers: `${sourceMembers(header.logGroup, header.logStream)}${JSON_LINE.message}`,
+            syslogFieldsOf,
+          });
+    if (events === undefined || events.count === 0) return undefined;
     const bucket = this.partitioner.bucketOf(events.earliest);
     if (events.latest >= bucket.end) return undefined;
     const base64Length = Math.ceil(events.output.length / 3) * 4;
