@@ -11,7 +11,9 @@
  * again in that process, as a warm Lambda handles its next batch (V8 has compiled the hot code by
  * then). Then, with the real 6 MB limit, how many records a full processor buffer of each size
  * would have to re-ingest, and whether the buffer the stack configures for each output format
- * (`DEFAULT_PROCESSOR_BUFFER_MIB`) is answered without any.
+ * (`DEFAULT_PROCESSOR_BUFFER_MIB`) is answered without any. Each process also reports how long it
+ * took from its spawn to being ready (interpreter, implementation loaded; the processor's
+ * WebAssembly kernels are compiled then), as a Lambda's init phase: reported, not part of the ratios.
  *
  * The blueprint needs boto3 to import: `apt-get install -y python3-boto3` (Debian).
  *
@@ -145,10 +147,25 @@ interface Timing {
   readonly warmWallMs: number;
   readonly warmCpuMs: number;
   readonly outputBytes: number;
+  /**
+   * From the spawn of the process to the moment it is ready to transform (the interpreter started,
+   * the implementation loaded: for the processor, its WebAssembly kernels compiled; for the
+   * blueprint, boto3 imported), as a Lambda's init phase; not part of the throughput.
+   */
+  readonly initMs: number;
+}
+
+/** The environment variable by which a worker learns when it was spawned (epoch milliseconds). */
+const SPAWNED_AT = 'LOGPIPE_BENCH_SPAWNED_AT';
+
+/** Epoch milliseconds, with sub-millisecond precision. */
+function epochMillis(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** Runs inside the child: loads the event, times its transformation twice, prints the timing as JSON. */
 async function worker(format: OutputFormat, file: string): Promise<void> {
+  const initMs = epochMillis() - Number(process.env[SPAWNED_AT]);
   const event = JSON.parse(readFileSync(file, 'utf8')) as FirehoseTransformationEvent;
   const config = { outputFormat: format, partitionKeys: PARTITION_KEYS };
   const timed = async () => {
@@ -166,13 +183,14 @@ async function worker(format: OutputFormat, file: string): Promise<void> {
   };
   const cold = await timed();
   const warm = await timed();
-  console.log(JSON.stringify({ ...cold, warmWallMs: warm.wallMs, warmCpuMs: warm.cpuMs }));
+  console.log(JSON.stringify({ ...cold, warmWallMs: warm.wallMs, warmCpuMs: warm.cpuMs, initMs }));
 }
 
 const PYTHON_WORKER = `
-import json, sys, time
+import json, os, sys, time
 sys.path.insert(0, ${JSON.stringify(BLUEPRINT_DIR)})
 from cwl_firehose_processor_blueprint import processRecords
+init_ms = time.time() * 1e3 - float(os.environ["${SPAWNED_AT}"])
 with open(sys.argv[1]) as f:
     event = json.load(f)
 def timed():
@@ -183,7 +201,7 @@ def timed():
     return wall * 1e3, cpu * 1e3, sum(len(r.get("data", b"")) for r in records)
 wall, cpu, output = timed()
 warm_wall, warm_cpu, _ = timed()
-print(json.dumps({"wallMs": wall, "cpuMs": cpu, "warmWallMs": warm_wall, "warmCpuMs": warm_cpu, "outputBytes": output}))
+print(json.dumps({"wallMs": wall, "cpuMs": cpu, "warmWallMs": warm_wall, "warmCpuMs": warm_cpu, "outputBytes": output, "initMs": init_ms}))
 `;
 
 /** This file bundled as the Lambda is bundled, so the workers run without a TypeScript loader. */
@@ -203,11 +221,25 @@ async function bundledWorker(): Promise<string> {
   return outfile;
 }
 
+let python: string | undefined;
+
+/**
+ * The Python interpreter itself, not a launcher in front of it (pyenv's `python3` is a shell
+ * script that would add its own start-up to the blueprint's init time).
+ */
+function pythonExecutable(): string {
+  python ??=
+    spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim() ||
+    'python3';
+  return python;
+}
+
 function measure(implementation: 'blueprint' | OutputFormat, file: string, worker: string): Timing {
+  const env = { ...process.env, [SPAWNED_AT]: String(epochMillis()) };
   const child =
     implementation === 'blueprint'
-      ? spawnSync('python3', ['-c', PYTHON_WORKER, file], { encoding: 'utf8' })
-      : spawnSync(process.execPath, [worker, '--worker', implementation, file], { encoding: 'utf8' });
+      ? spawnSync(pythonExecutable(), ['-c', PYTHON_WORKER, file], { encoding: 'utf8', env })
+      : spawnSync(process.execPath, [worker, '--worker', implementation, file], { encoding: 'utf8', env });
   if (child.status !== 0) throw new Error(`${implementation} failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as Timing;
 }
@@ -290,6 +322,7 @@ async function main(): Promise<void> {
           cpuMs: median(runsOf.map((timing) => timing.cpuMs)),
           warmWallMs: median(runsOf.map((timing) => timing.warmWallMs)),
           warmCpuMs: median(runsOf.map((timing) => timing.warmCpuMs)),
+          initMs: median(runsOf.map((timing) => timing.initMs)),
           outputBytes: runsOf[0]?.outputBytes ?? 0,
           runs: runsOf,
         },
@@ -316,7 +349,8 @@ async function main(): Promise<void> {
           `${(inputBytes / 1e3 / result.wallMs).toFixed(1).padStart(5)} MB/s (${ratio.wall.toFixed(2)}x)  ` +
           `cpu ${result.cpuMs.toFixed(0).padStart(5)} ms (${ratio.cpu.toFixed(2)}x)${target}  ` +
           `output ${(result.outputBytes / 1e6).toFixed(1)} MB base64; warm (2nd event, same process) ` +
-          `wall ${result.warmWallMs.toFixed(0)} ms (${ratio.warmWall.toFixed(2)}x) cpu ${result.warmCpuMs.toFixed(0)} ms (${ratio.warmCpu.toFixed(2)}x)`,
+          `wall ${result.warmWallMs.toFixed(0)} ms (${ratio.warmWall.toFixed(2)}x) cpu ${result.warmCpuMs.toFixed(0)} ms (${ratio.warmCpu.toFixed(2)}x); ` +
+          `init (spawn to ready) ${result.initMs.toFixed(0)} ms`,
       );
     }
     events.push({ sizeMb, inputBytes, results: summary, ratios });
