@@ -17,7 +17,7 @@ trap 'rm -rf "$wasm" "$objects"' EXIT
 cflags=(--target=wasm32 -O3 -msimd128 -mbulk-memory -ffreestanding -nostdlib -DFREESTANDING
   -I"$vendor" -I"$vendor/lib")
 clang "${cflags[@]}" -Wall -Wextra -Werror -c -o "$objects/kernels.o" "$source"
-for file in deflate_decompress gzip_decompress crc32 utils; do
+for file in deflate_decompress crc32 utils; do
   clang "${cflags[@]}" -c -o "$objects/$file.o" "$vendor/lib/$file.c"
 done
 clang --target=wasm32 -nostdlib -Wl,--no-entry -Wl,--import-memory -Wl,-z,stack-size=16384 \

@@ -11,6 +11,7 @@
  * times its own size.
  */
 import { setFlagsFromString } from 'node:v8';
+import * as zlib from 'node:zlib';
 import { SYSLOG_FACILITY_NAMES, SYSLOG_SEVERITY_NAMES, syslogFieldsJson } from '../core/syslog';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm';
 
@@ -26,6 +27,8 @@ interface KernelExports {
   readonly __heap_base: WasmGlobal;
   gunzipMember(input: number, length: number, out: number, capacity: number): number;
   gzipInputUsed(): number;
+  gzipStoredCrc(): number;
+  crc32(input: number, length: number): number;
   scanRawEvents(events: number, length: number, out: number): number;
   base64Encode(input: number, length: number, out: number): number;
   earliest(): number;
@@ -57,6 +60,15 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 const PAGE_BYTES = 65_536;
 /** The module's data and stack (`-z stack-size` in the build), and room for a typical record. */
 const INITIAL_PAGES = 8;
+/**
+ * Texts are made into strings once this much of them is in the arena: the arena's memory is then
+ * used again for the next ones, so a batch touches one arena's worth of memory, not two copies of
+ * its whole response (the arena and the strings). A text longer than this gets a string of its
+ * own (see {@link Base64Batch.add}), so the arena never holds more than twice this.
+ */
+const TEXT_CHUNK_BYTES = 1024 * 1024;
+/** The base64 arena, at the start of the kernels' memory, before anything a record uses. */
+const ARENA_BYTES = 2 * TEXT_CHUNK_BYTES;
 /** Room the kernels may write past what they return (16-byte vector stores). */
 const SLACK = 16;
 
@@ -81,21 +93,27 @@ const kernelModule = (() => {
 })();
 
 /**
- * One instance of the kernels with a memory of its own, grown as needed and never shrunk: two
- * instances serve the processor, one to decode and write records (a record's data, payload and
- * output, reused from record to record), one for the batch's base64 arena.
+ * The instance of the kernels, with a memory of its own, grown as needed and never shrunk. Its
+ * memory holds, after the module's own data and stack, the batch's base64 arena (a fixed region),
+ * then what a record needs: its data, payload and output, reused from record to record. One
+ * memory, so that an output is encoded where the kernel wrote it, without a copy.
  */
 class KernelInstance {
   private readonly memory = new wasm.Memory({ initial: INITIAL_PAGES });
   readonly kernels: KernelExports;
-  /** The first byte the caller may use: the module's own data and stack lie below. */
+  /** Where the base64 arena of {@link ARENA_BYTES} starts. */
+  readonly arenaAt: number;
+  /** The first byte a record may use: the module's own data, its stack and the arena lie below. */
   readonly base: number;
   private view: Uint8Array;
 
   constructor() {
     this.kernels = new wasm.Instance(kernelModule, { env: { memory: this.memory } }).exports as KernelExports;
-    this.base = alignUp(this.kernels.__heap_base.value);
+    this.arenaAt = alignUp(this.kernels.__heap_base.value);
+    this.base = this.arenaAt + ARENA_BYTES;
     this.view = new Uint8Array(this.memory.buffer);
+    // Only reserved: a page of it is touched, and costs, when the arena or a record first reaches it.
+    this.reserve(INITIAL_PAGES * PAGE_BYTES);
   }
 
   /** Whether `bytes` is a view of this memory (as it is now). */
@@ -114,7 +132,7 @@ class KernelInstance {
   }
 }
 
-let scanner: KernelInstance | undefined;
+let shared: KernelInstance | undefined;
 
 /**
  * The JSON kernel's constants (kernels.c's `json_constants`): 64-byte slots (a length byte, the
@@ -125,10 +143,10 @@ const FACILITY_SLOTS = 24;
 const SEVERITY_SLOTS = 8;
 const SOURCE_AT = CONSTANT_SLOT * (FACILITY_SLOTS + SEVERITY_SLOTS);
 
-/** The scanning instance, with the syslog members the JSON kernel copies written once. */
-function scannerInstance(): KernelInstance {
-  if (scanner !== undefined) return scanner;
-  scanner = new KernelInstance();
+/** The instance, with the syslog members the JSON kernel copies written once. */
+function kernelInstance(): KernelInstance {
+  if (shared !== undefined) return shared;
+  const instance = new KernelInstance();
   const members = [
     ...SYSLOG_FACILITY_NAMES.map((_, facility) =>
       syslogFieldsJson({ protocol: 'rfc3164', facility, message: '' }, false),
@@ -139,17 +157,17 @@ function scannerInstance(): KernelInstance {
   ];
   if (members.length !== FACILITY_SLOTS + SEVERITY_SLOTS)
     throw new Error("the syslog names do not match the JSON kernel's slots");
-  const memory = scanner.reserve(0);
-  const at = scanner.kernels.jsonConstants();
+  const memory = instance.reserve(0);
+  const at = instance.kernels.jsonConstants();
   members.forEach((member, slot) => {
     const bytes = Buffer.from(member, 'latin1');
     if (bytes.length >= CONSTANT_SLOT) throw new Error(`syslog member too long for its slot: ${member}`);
     memory[at + slot * CONSTANT_SLOT] = bytes.length;
     memory.set(bytes, at + slot * CONSTANT_SLOT + 1);
   });
-  return scanner;
+  shared = instance;
+  return instance;
 }
-let encoder: KernelInstance | undefined;
 
 /** The output of a payload's events (raw or JSON), and what partitioning needs to know of them. */
 export interface EventsOutput {
@@ -175,14 +193,14 @@ export interface EventsOutput {
  *   then parses it.
  */
 export function rawOutputOfEvents(payload: Buffer, eventsStart: number): EventsOutput | undefined {
-  const scanner = scannerInstance();
+  const instance = kernelInstance();
   // The raw output is never longer than the events.
-  const place = placeEvents(scanner, payload, eventsStart, payload.length - eventsStart);
-  const written = scanner.kernels.scanRawEvents(place.eventsAt, place.length, place.outAt);
-  return written < 0 ? undefined : eventsOutput(scanner, place.memory, place.outAt, written);
+  const place = placeEvents(instance, payload, eventsStart, payload.length - eventsStart);
+  const written = instance.kernels.scanRawEvents(place.eventsAt, place.length, place.outAt);
+  return written < 0 ? undefined : eventsOutput(instance, place.memory, place.outAt, written);
 }
 
-/** Where a payload's events lie in the scanner's memory, and where their output goes. */
+/** Where a payload's events lie in the kernels' memory, and where their output goes. */
 interface EventsPlace {
   readonly eventsAt: number;
   readonly length: number;
@@ -191,34 +209,34 @@ interface EventsPlace {
 }
 
 /**
- * Places a payload's events in the scanner's memory, with `outputRoom` bytes for their output
+ * Places a payload's events in the kernels' memory, with `outputRoom` bytes for their output
  * after them. A payload the kernel decompressed is read where it is (room for its raw
  * output was kept after it); any other is copied in.
  */
 function placeEvents(
-  scanner: KernelInstance,
+  instance: KernelInstance,
   payload: Buffer,
   eventsStart: number,
   outputRoom: number,
 ): EventsPlace {
-  const { base } = scanner;
-  const inPlace = scanner.holds(payload);
+  const { base } = instance;
+  const inPlace = instance.holds(payload);
   const eventsAt = inPlace ? payload.byteOffset + eventsStart : base;
   const length = payload.length - eventsStart;
   const outAt = rawOutputAt(eventsAt + length);
-  const memory = scanner.reserve(outAt + outputRoom + SLACK - base);
+  const memory = instance.reserve(outAt + outputRoom + SLACK - base);
   if (!inPlace) memory.set(payload.subarray(eventsStart), base);
   return { eventsAt, length, outAt, memory };
 }
 
 /** A kernel's output of `written` bytes at `outAt`, with the events' count and times. */
 function eventsOutput(
-  scanner: KernelInstance,
+  instance: KernelInstance,
   memory: Uint8Array,
   outAt: number,
   written: number,
 ): EventsOutput {
-  const { kernels } = scanner;
+  const { kernels } = instance;
   return {
     output: Buffer.from(memory.buffer, memory.byteOffset + outAt, written),
     count: kernels.count(),
@@ -253,13 +271,13 @@ export function jsonOutputOfEvents(
   eventsStart: number,
   options: JsonEventsOptions,
 ): EventsOutput | undefined {
-  const scanner = scannerInstance();
-  const { base, kernels } = scanner;
+  const instance = kernelInstance();
+  const { base, kernels } = instance;
   const shared = Buffer.from(options.sharedMembers, 'utf8');
   if (shared.length > kernels.sourceRoom()) return undefined;
   // Room for the usual JSON lines, about twice the events; the kernel asks for more when not.
   let capacity = 2 * (payload.length - eventsStart) + 4096;
-  const { eventsAt, length, outAt, ...place } = placeEvents(scanner, payload, eventsStart, capacity);
+  const { eventsAt, length, outAt, ...place } = placeEvents(instance, payload, eventsStart, capacity);
   let memory = place.memory;
   memory.set(shared, kernels.jsonConstants() + SOURCE_AT);
   let written = kernels.writeJsonEvents(eventsAt, length, outAt, capacity, shared.length);
@@ -280,11 +298,11 @@ export function jsonOutputOfEvents(
     } else {
       // NEED_ROOM: the output is last in the memory, so it grows in place.
       capacity *= 2;
-      memory = scanner.reserve(outAt + capacity - base);
+      memory = instance.reserve(outAt + capacity - base);
       written = kernels.resumeJsonEvents(-1, capacity);
     }
   }
-  return eventsOutput(scanner, memory, outAt, written);
+  return eventsOutput(instance, memory, outAt, written);
 }
 
 /** Where the raw kernel writes the output of events that end at `eventsEnd`. */
@@ -310,20 +328,27 @@ const MIN_GZIP_BYTES = 18;
 export function gunzipBase64Payload(base64: string, maxBytes: number): Buffer | undefined {
   const length = strictBase64Length(base64);
   if (length === undefined || length < MIN_GZIP_BYTES) return undefined;
-  const scanner = scannerInstance();
-  const { base, kernels } = scanner;
-  const gzipped = Buffer.from(scanner.reserve(alignUp(length)).buffer, base, length);
+  const instance = kernelInstance();
+  const { base, kernels } = instance;
+  const gzipped = Buffer.from(instance.reserve(alignUp(length)).buffer, base, length);
   if (gzipped.write(base64, 'base64') !== length) return undefined;
   // The trailer's ISIZE: the member's size modulo 2^32, which libdeflate checks.
   const size = gzipped.readUInt32LE(length - 4);
   if (size > maxBytes) return undefined;
   const payloadAt = base + alignUp(length);
   // Room for the payload and for its raw output, so that reading it grows nothing.
-  const memory = scanner.reserve(rawOutputAt(payloadAt + size) + size + SLACK - base);
+  const memory = instance.reserve(rawOutputAt(payloadAt + size) + size + SLACK - base);
   const written = kernels.gunzipMember(base, length, payloadAt, size);
   if (written < 0 || kernels.gzipInputUsed() !== length) return undefined;
-  return Buffer.from(memory.buffer, memory.byteOffset + payloadAt, written);
+  const payload = Buffer.from(memory.buffer, memory.byteOffset + payloadAt, written);
+  // The kernel leaves the CRC-32 to be checked here (zlib's, about three times as fast as its own).
+  const crc = nodeCrc32 === undefined ? kernels.crc32(payloadAt, written) : nodeCrc32(payload);
+  return crc >>> 0 === kernels.gzipStoredCrc() >>> 0 ? payload : undefined;
 }
+
+/** zlib's CRC-32, in Node since 20.15 and 22.2; the kernels' own where it is missing. */
+const nodeCrc32: ((data: Uint8Array) => number) | undefined =
+  typeof zlib.crc32 === 'function' ? zlib.crc32 : undefined;
 
 /**
  * The decoded length of strict base64 (padded, length a multiple of 4), or undefined. Whether
@@ -337,15 +362,8 @@ export function strictBase64Length(base64: string): number | undefined {
 }
 
 /**
- * Texts are made into strings once this much of them is in the arena: the arena's memory is then
- * used again for the next ones, so a batch touches one arena's worth of memory, not two copies of
- * its whole response (the arena and the strings).
- */
-const TEXT_CHUNK_BYTES = 1024 * 1024;
-
-/**
  * The base64 texts of a batch's outputs, each equal to `Buffer#toString('base64')` of its output,
- * written as the outputs are made ({@link add}) into an arena of the kernels' memory. The texts
+ * written as the outputs are made ({@link add}) into the arena of the kernels' memory. The texts
  * are slices of a few large strings, each made from the arena once it holds
  * {@link TEXT_CHUNK_BYTES}: a response made of a string per record made the garbage collector
  * copy the texts while the rest of the batch was transformed.
@@ -354,26 +372,32 @@ const TEXT_CHUNK_BYTES = 1024 * 1024;
  * anything in between.
  */
 export class Base64Batch {
+  private readonly instance = kernelInstance();
   private readonly made: string[] = [];
   /** Where each text not yet made into a string ends in the arena. */
   private ends: number[] = [];
   private used = 0;
 
-  constructor() {
-    encoder ??= new KernelInstance();
-  }
-
-  /** Encodes `output` (which may be a view of the kernels' memory) and returns its text's index. */
+  /**
+   * Encodes `output` and returns its text's index. An output the kernels just wrote (a view of
+   * their memory) is encoded where it is; any other is copied into the memory first.
+   */
   add(output: Uint8Array): number {
-    const instance = encoder as KernelInstance;
-    const inputAt = alignUp(this.used + Math.ceil(output.length / 3) * 4);
-    const memory = instance.reserve(inputAt + output.length + SLACK);
-    memory.set(output, instance.base + inputAt);
-    this.used += instance.kernels.base64Encode(
-      instance.base + inputAt,
-      output.length,
-      instance.base + this.used,
-    );
+    const { instance } = this;
+    if (Math.ceil(output.length / 3) * 4 > TEXT_CHUNK_BYTES) {
+      // Node writes a text this long straight into a string of its own (an external one, out of
+      // V8's heap), which the arena could only add a copy to.
+      this.makeStrings();
+      this.made.push(Buffer.from(output.buffer, output.byteOffset, output.length).toString('base64'));
+      return this.made.length - 1;
+    }
+    let inputAt = output.byteOffset;
+    if (!instance.holds(output)) {
+      instance.reserve(output.length).set(output, instance.base);
+      inputAt = instance.base;
+    }
+    // The arena holds less than a chunk before this text and at most a chunk of it, so it fits.
+    this.used += instance.kernels.base64Encode(inputAt, output.length, instance.arenaAt + this.used);
     this.ends.push(this.used);
     const index = this.made.length + this.ends.length - 1;
     if (this.used >= TEXT_CHUNK_BYTES) this.makeStrings();
@@ -389,9 +413,9 @@ export class Base64Batch {
   /** Makes the arena's texts into strings (slices of one) and empties the arena. */
   private makeStrings(): void {
     if (this.ends.length === 0) return;
-    const instance = encoder as KernelInstance;
-    const memory = instance.reserve(this.used);
-    const text = Buffer.from(memory.buffer, memory.byteOffset + instance.base, this.used).toString('latin1');
+    const { instance } = this;
+    const arena = Buffer.from(instance.reserve(0).buffer, instance.arenaAt, this.used);
+    const text = arena.toString('latin1');
     let start = 0;
     for (const end of this.ends) {
       this.made.push(text.slice(start, end));

@@ -4,7 +4,7 @@
  * in place where the gunzip left it against the general path.
  */
 import { randomBytes } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import {
   Base64Batch,
   gunzipBase64Payload,
@@ -95,6 +95,40 @@ describe('gunzipBase64Payload', () => {
     // And it still works after every refusal.
     expect(gunzipPayload(gzipped, MiB)?.equals(input)).toBe(true);
   });
+
+  it("reads the header's optional fields, and declines what it does not check", () => {
+    const input = logLikeBytes(20_000, 3);
+    const member = (flags: number, fields: Buffer, size = input.length) => {
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(crc32(input), 0);
+      trailer.writeUInt32LE(size, 4);
+      const header = Buffer.from([0x1f, 0x8b, 8, flags, 0, 0, 0, 0, 0, 3]);
+      return Buffer.concat([header, fields, deflateRawSync(input), trailer]);
+    };
+    const extra = Buffer.from([5, 0, 1, 2, 3, 4, 5]);
+    const name = Buffer.from('syslog.json\0');
+    const comment = Buffer.from('a comment\0');
+    const headerCrc = Buffer.from([0, 0]);
+    const taken = [
+      member(0, Buffer.alloc(0)),
+      member(0x04, extra),
+      member(0x08, name),
+      member(0x04 | 0x08 | 0x10, Buffer.concat([extra, name, comment])),
+    ];
+    for (const gzipped of taken) {
+      expect(gunzipSync(gzipped).equals(input)).toBe(true);
+      expect(gunzipPayload(gzipped, MiB)?.equals(input)).toBe(true);
+    }
+    const declined: [string, Buffer][] = [
+      ['a header CRC-16', member(0x02, headerCrc)],
+      ['a reserved flag', member(0x20, Buffer.alloc(0))],
+      ['a wrong size in the trailer', member(0, Buffer.alloc(0), input.length + 1)],
+      ['an extra field longer than the member', member(0x04, Buffer.from([0xff, 0xff]))],
+      ['a name without its end', member(0x08, Buffer.from('x')).subarray(0, 12)],
+    ];
+    for (const [why, gzipped] of declined)
+      expect([why, gunzipPayload(gzipped, MiB)]).toEqual([why, undefined]);
+  });
 });
 
 describe('Base64Batch', () => {
@@ -106,6 +140,47 @@ describe('Base64Batch', () => {
     texts.forEach((text, index) => {
       expect([index, text]).toEqual([index, outputs[index]?.toString('base64')]);
     });
+  });
+
+  it('encodes outputs around the text chunk size, with the arena at any fill', () => {
+    // 786,432 bytes make a text of exactly 1 MiB (the chunk), the largest the arena takes.
+    const chunkOutput = (3 * MiB) / 4;
+    const outputs = [
+      randomBytes(10),
+      randomBytes(chunkOutput),
+      randomBytes(chunkOutput + 1),
+      randomBytes(chunkOutput - 1),
+      randomBytes(chunkOutput - 2),
+      randomBytes(5),
+      randomBytes(chunkOutput + 2),
+      randomBytes(1),
+    ];
+    const texts = base64Texts(outputs);
+    texts.forEach((text, index) => {
+      expect([index, text]).toEqual([index, outputs[index]?.toString('base64')]);
+    });
+  });
+
+  it("encodes the kernels' own outputs where they wrote them, record after record", () => {
+    const time = Date.UTC(2024, 2, 10, 13, 0, 0);
+    const batch = new Base64Batch();
+    const expected: string[] = [];
+    for (const count of [1, 400, 3000, 20_000, 2, 9000, 9000, 9000]) {
+      const events = Array.from({ length: count }, (_, index) =>
+        logEvent(time + index, `<30>Mar 10 13:00:00 host app[${index}]: message ${count} ${index}`),
+      );
+      const payload = gunzipPayload(gzipSync(JSON.stringify(dataMessage(events))), 16 * MiB);
+      const eventsStart = payload === undefined ? undefined : new PayloadHeaderReader().read(payload);
+      const raw =
+        payload === undefined || eventsStart === undefined
+          ? undefined
+          : rawOutputOfEvents(payload, eventsStart);
+      if (raw === undefined) throw new Error('the kernels must take the payload');
+      expected.push(raw.output.toString('base64'));
+      // As the processor does: encoded at once, before the next record reuses the memory.
+      batch.add(raw.output);
+    }
+    expect(batch.texts()).toEqual(expected);
   });
 
   it('answers an empty batch and a batch of empty outputs', () => {

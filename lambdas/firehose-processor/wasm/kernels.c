@@ -767,12 +767,43 @@ static void area_free(void *pointer) { (void)pointer; }
 
 static struct libdeflate_decompressor *decompressor;
 static int gzip_input_used;
+static u32 gzip_stored_crc;
 
 /** Input bytes the last successful gunzipMember read: less than given when other members follow. */
 __attribute__((export_name("gzipInputUsed"))) int gzipInputUsed(void) { return gzip_input_used; }
 
+/** The CRC-32 the last successful gunzipMember's trailer holds, for the caller to check. */
+__attribute__((export_name("gzipStoredCrc"))) u32 gzipStoredCrc(void) { return gzip_stored_crc; }
+
+/** The CRC-32 of `length` bytes (libdeflate's), for a runtime without a faster one. */
+__attribute__((export_name("crc32"))) u32 crc32Of(const u8 *in, int length) {
+  return libdeflate_crc32(0, in, (size_t)length);
+}
+
+static u32 le32(const u8 *p) { return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24; }
+
+/* RFC 1952 */
+#define GZIP_FHCRC 0x02
+#define GZIP_FEXTRA 0x04
+#define GZIP_FNAME 0x08
+#define GZIP_FCOMMENT 0x10
+#define GZIP_FRESERVED 0xe0
+#define GZIP_TRAILER 8
+
+/* Past a zero-terminated field (a file name or comment), or `end` when it is not terminated. */
+static const u8 *past_zero(const u8 *at, const u8 *end) {
+  while (at < end && *at++ != 0) {
+  }
+  return at;
+}
+
 /*
- * Decompresses the first gzip member of `in` into `out`, which has room for `capacity` bytes.
+ * Decompresses the first gzip member of `in` into `out`, which has room for `capacity` bytes,
+ * and checks its size against the trailer's ISIZE, but not its CRC-32 (gzipStoredCrc): the
+ * caller checks that, with an implementation faster than this module can have (zlib's uses the
+ * processor's carry-less multiplication, which WebAssembly lacks). The header's optional fields
+ * are read as libdeflate's gzip_decompress.c reads them, except that a header with a CRC-16 is
+ * declined (zlib checks it; gzip writers seldom write one).
  * Returns the decompressed length; -1 when the data is not valid gzip, -2 when it needs more
  * room than `capacity` (the caller then leaves it to zlib, which says exactly what is wrong).
  */
@@ -782,11 +813,28 @@ __attribute__((export_name("gunzipMember"))) int gunzipMember(const u8 *in, int 
     decompressor = libdeflate_alloc_decompressor();
     if (decompressor == 0) return -1;
   }
+  const u8 *end = in + length;
+  if (length < 10 + GZIP_TRAILER || in[0] != 0x1f || in[1] != 0x8b || in[2] != 8) return -1;
+  const u8 flags = in[3];
+  if (flags & (GZIP_FRESERVED | GZIP_FHCRC)) return -1;
+  const u8 *at = in + 10;
+  if (flags & GZIP_FEXTRA) {
+    const u32 extra = (u32)at[0] | (u32)at[1] << 8;
+    at += 2;
+    if (end - at < (long)extra + GZIP_TRAILER) return -1;
+    at += extra;
+  }
+  if (flags & GZIP_FNAME) at = past_zero(at, end);
+  if (flags & GZIP_FCOMMENT) at = past_zero(at, end);
+  if (end - at < GZIP_TRAILER) return -1;
   size_t used = 0, written = 0;
-  enum libdeflate_result result =
-      libdeflate_gzip_decompress_ex(decompressor, in, (size_t)length, out, (size_t)capacity, &used, &written);
+  enum libdeflate_result result = libdeflate_deflate_decompress_ex(
+      decompressor, at, (size_t)(end - GZIP_TRAILER - at), out, (size_t)capacity, &used, &written);
   if (result == LIBDEFLATE_INSUFFICIENT_SPACE) return -2;
   if (result != LIBDEFLATE_SUCCESS) return -1;
-  gzip_input_used = (int)used;
+  at += used;
+  if ((u32)written != le32(at + 4)) return -1;
+  gzip_stored_crc = le32(at);
+  gzip_input_used = (int)(at + GZIP_TRAILER - in);
   return (int)written;
 }
