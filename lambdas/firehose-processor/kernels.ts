@@ -132,7 +132,6 @@ class KernelInstance {
   }
 }
 
-let shared: KernelInstance | undefined;
 
 /**
  * The JSON kernel's constants (kernels.c's `json_constants`): 64-byte slots (a length byte, the
@@ -143,9 +142,8 @@ const FACILITY_SLOTS = 24;
 const SEVERITY_SLOTS = 8;
 const SOURCE_AT = CONSTANT_SLOT * (FACILITY_SLOTS + SEVERITY_SLOTS);
 
-/** The instance, with the syslog members the JSON kernel copies written once. */
-function kernelInstance(): KernelInstance {
-  if (shared !== undefined) return shared;
+/** A new instance, with the syslog members the JSON kernel copies written once. */
+function newKernelInstance(): KernelInstance {
   const instance = new KernelInstance();
   const members = [
     ...SYSLOG_FACILITY_NAMES.map((_, facility) =>
@@ -165,9 +163,14 @@ function kernelInstance(): KernelInstance {
     memory[at + slot * CONSTANT_SLOT] = bytes.length;
     memory.set(bytes, at + slot * CONSTANT_SLOT + 1);
   });
-  shared = instance;
   return instance;
 }
+
+/**
+ * The instance every kernel call uses, made when the processor loads, as its module is compiled
+ * then: the memory is only reserved until a batch uses it.
+ */
+const sharedInstance = newKernelInstance();
 
 /** The output of a payload's events (raw or JSON), and what partitioning needs to know of them. */
 export interface EventsOutput {
@@ -193,7 +196,7 @@ export interface EventsOutput {
  *   then parses it.
  */
 export function rawOutputOfEvents(payload: Buffer, eventsStart: number): EventsOutput | undefined {
-  const instance = kernelInstance();
+  const instance = sharedInstance;
   // The raw output is never longer than the events.
   const place = placeEvents(instance, payload, eventsStart, payload.length - eventsStart);
   const written = instance.kernels.scanRawEvents(place.eventsAt, place.length, place.outAt);
@@ -271,7 +274,7 @@ export function jsonOutputOfEvents(
   eventsStart: number,
   options: JsonEventsOptions,
 ): EventsOutput | undefined {
-  const instance = kernelInstance();
+  const instance = sharedInstance;
   const { base, kernels } = instance;
   const shared = Buffer.from(options.sharedMembers, 'utf8');
   if (shared.length > kernels.sourceRoom()) return undefined;
@@ -328,7 +331,7 @@ const MIN_GZIP_BYTES = 18;
 export function gunzipBase64Payload(base64: string, maxBytes: number): Buffer | undefined {
   const length = strictBase64Length(base64);
   if (length === undefined || length < MIN_GZIP_BYTES) return undefined;
-  const instance = kernelInstance();
+  const instance = sharedInstance;
   const { base, kernels } = instance;
   const gzipped = Buffer.from(instance.reserve(alignUp(length)).buffer, base, length);
   if (gzipped.write(base64, 'base64') !== length) return undefined;
@@ -372,7 +375,7 @@ export function strictBase64Length(base64: string): number | undefined {
  * anything in between.
  */
 export class Base64Batch {
-  private readonly instance = kernelInstance();
+  private readonly instance = sharedInstance;
   private readonly made: string[] = [];
   /** Where each text not yet made into a string ends in the arena. */
   private ends: number[] = [];
