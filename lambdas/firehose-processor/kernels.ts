@@ -132,7 +132,6 @@ class KernelInstance {
   }
 }
 
-
 /**
  * The JSON kernel's constants (kernels.c's `json_constants`): 64-byte slots (a length byte, the
  * text) of the 24 facility members, then of the 8 severity members, then the shared members.
