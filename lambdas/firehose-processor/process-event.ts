@@ -93,6 +93,8 @@ interface Plan {
   /** Indexes into the batch's re-ingestion entries. */
   readonly entries: number[];
   readonly events: number;
+  /** The serialised size of its partition keys, when it has output. */
+  readonly keysBytes?: number;
 }
 
 const EMPTY_RESPONSE_BYTES = '{"records":[]}'.length;
@@ -114,7 +116,8 @@ export async function processFirehoseEvent(
   // much first; outputs then fill the rest in order, and one that does not fit is re-ingested.
   // Records are planned as they are transformed, so an output that does not fit is let go at once
   // and memory holds at most one response's worth of output.
-  const withoutData = event.records.map((record) => entryBytes(record.recordId, 'ProcessingFailed'));
+  const idBytes = event.records.map((record) => Buffer.byteLength(quoteJson(record.recordId)));
+  const withoutData = idBytes.map((bytes) => entryBytes(bytes, 'ProcessingFailed'));
   let responseBytes = EMPTY_RESPONSE_BYTES + withoutData.reduce((sum, bytes) => sum + bytes + 1, 0);
   const entries: ReingestEntry[] = [];
   const texts = new Base64Batch();
@@ -127,10 +130,9 @@ export async function processFirehoseEvent(
       return { transform, inResponse: false, entries: [], events: 0 };
     if (transform.kind === 'reingest')
       return { transform, inResponse: false, entries: enqueue(transform.payloads), events: transform.events };
+    const keysBytes = Buffer.byteLength(JSON.stringify(transform.partitionKeys));
     const bytes =
-      entryBytes(record.recordId, 'Ok', transform.partitionKeys) +
-      transform.base64Length -
-      (withoutData[index] ?? 0);
+      entryBytes(idBytes[index] ?? 0, 'Ok', keysBytes) + transform.base64Length - (withoutData[index] ?? 0);
     const fits = responseBytes + bytes <= maxResponseBytes;
     if (fits) responseBytes += bytes;
     // The output is encoded at once: its bytes may be a view valid only until the next record.
@@ -142,6 +144,7 @@ export async function processFirehoseEvent(
       text,
       entries: [...own, ...enqueue(transform.otherPartitions)],
       events: transform.events + transform.otherEvents,
+      keysBytes,
     };
   });
 
@@ -152,6 +155,8 @@ export async function processFirehoseEvent(
   const records: FirehoseTransformationResultRecord[] = [];
   let eventsDelivered = 0;
   let eventsReingested = 0;
+  // The exact serialised size of `{"records":[...]}`, counted entry by entry.
+  let answeredBytes = EMPTY_RESPONSE_BYTES + Math.max(0, plans.length - 1);
   plans.forEach((plan, index) => {
     const recordId = idOf(event, index);
     const { transform } = plan;
@@ -164,13 +169,11 @@ export async function processFirehoseEvent(
     if (answer.result !== 'Ok') {
       notes.push({ recordId, ...answer });
       records.push({ recordId, result: answer.result });
+      answeredBytes += entryBytes(idBytes[index] ?? 0, answer.result);
     } else if (transform.kind === 'output') {
-      records.push({
-        recordId,
-        result: 'Ok',
-        data: plan.text === undefined ? '' : (responseTexts[plan.text] ?? ''),
-        metadata: { partitionKeys: transform.partitionKeys },
-      });
+      const data = plan.text === undefined ? '' : (responseTexts[plan.text] ?? '');
+      records.push({ recordId, result: 'Ok', data, metadata: { partitionKeys: transform.partitionKeys } });
+      answeredBytes += entryBytes(idBytes[index] ?? 0, 'Ok', plan.keysBytes) + data.length;
     }
   });
 
@@ -194,7 +197,7 @@ export async function processFirehoseEvent(
       reingestedPayloads: entries.length - reingestion.failed.size,
       reingestFailedPayloads: reingestion.failed.size,
       reingestCalls: reingestion.calls,
-      responseBytes: responseBytesOf(records),
+      responseBytes: answeredBytes,
     },
   };
 }
@@ -247,27 +250,18 @@ function idOf(event: FirehoseTransformationEvent, index: number): string {
   return event.records[index]?.recordId ?? '';
 }
 
-/** The exact serialised size of `{"records":[...]}`. */
-function responseBytesOf(records: readonly FirehoseTransformationResultRecord[]): number {
-  let bytes = EMPTY_RESPONSE_BYTES + Math.max(0, records.length - 1);
-  for (const record of records)
-    bytes +=
-      entryBytes(record.recordId, record.result, record.metadata?.partitionKeys) + (record.data?.length ?? 0);
-  return bytes;
-}
-
-/** The serialised size of a response record, without its `data` text. */
+/**
+ * The serialised size of a response record without its `data` text, from the sizes of its
+ * quoted id and, for an Ok record, of its partition keys' JSON: the shape JSON.stringify gives a
+ * result record, counted without serialising the record.
+ */
 function entryBytes(
-  recordId: string,
+  idBytes: number,
   result: FirehoseTransformationResultRecord['result'],
-  partitionKeys?: Readonly<Record<string, string | undefined>>,
+  keysBytes?: number,
 ): number {
-  // The shape JSON.stringify gives a result record, counted without serialising the record.
-  const base = Buffer.byteLength(quoteJson(recordId)) + result.length + '{"recordId":,"result":""}'.length;
-  if (partitionKeys === undefined) return base;
-  return (
-    base +
-    Buffer.byteLength(JSON.stringify(partitionKeys)) +
-    ',"data":"","metadata":{"partitionKeys":}'.length
-  );
+  const base = idBytes + result.length + '{"recordId":,"result":""}'.length;
+  return keysBytes === undefined
+    ? base
+    : base + keysBytes + ',"data":"","metadata":{"partitionKeys":}'.length;
 }

@@ -366,6 +366,42 @@ describe('processFirehoseEvent: re-ingestion', () => {
 });
 
 describe('processFirehoseEvent: response size', () => {
+  it('counts the size of a response of every kind of result exactly', async () => {
+    // Prepare: Ok records (one with a record id JSON must escape), a control message, garbage,
+    // a record split over two hours, and one whose re-ingestion fails.
+    const odd = {
+      ...firehoseRecord(gzippedJson(dataMessage([logEvent(T0, 'odd id')]))),
+      recordId: 'id "é" \\ ✓',
+    };
+    const records = [
+      firehoseRecord(gzippedJson(dataMessage([logEvent(T0, 'first'), logEvent(T0 + 1, 'second')]))),
+      odd,
+      firehoseRecord(gzippedJson(CONTROL_MESSAGE)),
+      firehoseRecord('not base64 at all!'),
+      firehoseRecord(gzippedJson(dataMessage([logEvent(T0, 'now'), logEvent(T0 + HOUR, 'later')]))),
+      firehoseRecord(gzippedJson(dataMessage([logEvent(T0, 'a'), logEvent(T0 + 2 * HOUR, 'fails')]))),
+    ];
+    const stream = new FakeStream((entry) =>
+      reingestedPayload(entry.data).logEvents.some((e) => e.message === 'fails')
+        ? 'InternalFailure'
+        : undefined,
+    );
+
+    // Act
+    const { response, counts } = await process(firehoseEvent(records), stream);
+
+    // Assess
+    expect(response.records.map((record) => record.result)).toEqual([
+      'Ok',
+      'Ok',
+      'Dropped',
+      'ProcessingFailed',
+      'Ok',
+      'ProcessingFailed',
+    ]);
+    expect(counts.responseBytes).toBe(Buffer.byteLength(JSON.stringify(response)));
+  });
+
   // Random text compresses poorly, so each record's output is close to its share of the batch.
   function bulkyRecord(events: number, messageBytes: number, kinesis = false) {
     const messages = Array.from({ length: events }, (_, index) =>
