@@ -12,25 +12,30 @@
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
  */
 import { isUtf8 } from 'node:buffer';
-import { isJsonObject } from '../core/json';
 
 // A JSON string token: characters other than `"`, `\` and controls, and valid escapes (unrolled,
 // which irregexp runs as tight loops).
 const STRING = String.raw`"[^"\\\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*)*"`;
-/** Everything before the first event, in the order CloudWatch Logs writes the members. */
+/**
+ * Everything before the first event, in the order CloudWatch Logs writes the members; the log
+ * group's and stream's tokens are captured, with their offsets (`d`).
+ */
 const HEADER = new RegExp(
-  String.raw`\{"messageType":"DATA_MESSAGE","owner":${STRING},"logGroup":${STRING},"logStream":${STRING},"subscriptionFilters":\[(?:${STRING}(?:,${STRING})*)?\],"logEvents":\[`,
-  'y',
+  String.raw`\{"messageType":"DATA_MESSAGE","owner":${STRING},"logGroup":(${STRING}),"logStream":(${STRING}),"subscriptionFilters":\[(?:${STRING}(?:,${STRING})*)?\],"logEvents":\[`,
+  'yd',
 );
 /** The member that ends the header: its first occurrence is the header's end, if the header is valid. */
 const EVENTS_MEMBER = '"logEvents":[';
+const BACKSLASH = 0x5c;
 
-/** The header of the payload read last. One instance serves a whole batch. */
+/**
+ * The header of the payload read last: its log group and stream, what the fast path needs (the
+ * other members are checked to be what CloudWatch Logs writes, and not kept). One instance serves
+ * a whole batch.
+ */
 export class PayloadHeaderReader {
-  owner = '';
   logGroup = '';
   logStream = '';
-  subscriptionFilters: string[] = [];
 
   /**
    * Reads the members before the events.
@@ -40,21 +45,24 @@ export class PayloadHeaderReader {
    */
   read(bytes: Buffer): number | undefined {
     if (!isUtf8(bytes)) return undefined;
-    const head = bytes.toString('latin1', 0, bytes.indexOf(EVENTS_MEMBER) + EVENTS_MEMBER.length);
+    const end = bytes.indexOf(EVENTS_MEMBER);
+    if (end < 0) return undefined;
+    // Latin-1, one character per byte: the match's offsets are the bytes' offsets.
+    const head = bytes.toString('latin1', 0, end + EVENTS_MEMBER.length);
     HEADER.lastIndex = 0;
-    if (!HEADER.test(head)) return undefined;
-    const eventsStart = HEADER.lastIndex;
-    // The header matched, so this is valid JSON.
-    const header: unknown = JSON.parse(`${bytes.toString('utf8', 0, eventsStart)}]}`);
-    if (!isJsonObject(header)) return undefined;
-    const { owner, logGroup, logStream, subscriptionFilters } = header;
-    if (typeof owner !== 'string' || typeof logGroup !== 'string' || typeof logStream !== 'string')
-      return undefined;
-    if (!Array.isArray(subscriptionFilters)) return undefined;
-    this.owner = owner;
-    this.logGroup = logGroup;
-    this.logStream = logStream;
-    this.subscriptionFilters = subscriptionFilters.filter((name): name is string => typeof name === 'string');
-    return eventsStart;
+    const match = HEADER.exec(head);
+    const [logGroup, logStream] = match?.indices?.slice(1) ?? [];
+    if (match === null || logGroup === undefined || logStream === undefined) return undefined;
+    this.logGroup = stringAt(bytes, logGroup);
+    this.logStream = stringAt(bytes, logStream);
+    return HEADER.lastIndex;
   }
+}
+
+/** The value of the JSON string token at `[start, end)` of valid UTF-8 bytes, quotes included. */
+function stringAt(bytes: Buffer, [start, end]: [number, number]): string {
+  const escaped = bytes.subarray(start, end).includes(BACKSLASH);
+  return escaped
+    ? (JSON.parse(bytes.toString('utf8', start, end)) as string)
+    : bytes.toString('utf8', start + 1, end - 1);
 }

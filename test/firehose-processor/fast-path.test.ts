@@ -85,8 +85,6 @@ describe('the fast paths', () => {
       expect([read?.earliest, read?.latest]).toEqual([parsed.earliest, parsed.latest]);
       expect(header.logGroup).toBe(parsed.payload.logGroup);
       expect(header.logStream).toBe(parsed.payload.logStream);
-      expect(header.owner).toBe(parsed.payload.owner);
-      expect(header.subscriptionFilters).toEqual(parsed.payload.subscriptionFilters);
     },
   );
 
@@ -96,6 +94,13 @@ describe('the fast paths', () => {
     expect(header.logGroup).toBe('/app/"quoted"\\x');
     expect(header.logStream).toBe('strøm/\u0001/1');
     expect(fast?.equals(general as Buffer)).toBe(true);
+    // UTF-8 without any escape.
+    const plain = outputs(
+      payloadBytes(dataMessage(events(2), { logGroup: '/app/ünï 😀', logStream: 'ß' })),
+      'json',
+    );
+    expect([plain.header.logGroup, plain.header.logStream]).toEqual(['/app/ünï 😀', 'ß']);
+    expect(plain.fast?.equals(plain.general as Buffer)).toBe(true);
   });
 
   it('writes every escape as JSON.stringify would, whatever escapes the payload used', () => {
@@ -187,8 +192,11 @@ describe('the fast paths', () => {
   it('takes a payload without events, and the empty subscription filter list', () => {
     const bytes = payloadBytes({ ...dataMessage([]), subscriptionFilters: [] });
     const header = new PayloadHeaderReader();
-    expect(header.read(bytes)).toBeDefined();
-    expect(header.subscriptionFilters).toEqual([]);
+    expect(header.read(bytes)).toBe(bytes.indexOf('"logEvents":[') + '"logEvents":['.length);
+    expect([header.logGroup, header.logStream]).toEqual([
+      dataMessage([]).logGroup,
+      dataMessage([]).logStream,
+    ]);
     for (const format of ['raw', 'json'] as const) expect(fastOutput(bytes, format)?.count).toBe(0);
   });
 
