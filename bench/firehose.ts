@@ -14,6 +14,8 @@
  * (`DEFAULT_PROCESSOR_BUFFER_MIB`) is answered without any. Each process also reports how long it
  * took from its spawn to being ready (interpreter, implementation loaded; the processor's
  * WebAssembly kernels are compiled then), as a Lambda's init phase: reported, not part of the ratios.
+ * And for each output's size, what making that many bytes of strings alone costs a fresh process
+ * (the least any implementation pays for such a response: their memory is touched for the first time).
  *
  * The blueprint needs boto3 to import: `apt-get install -y python3-boto3` (Debian).
  *
@@ -186,6 +188,32 @@ async function worker(format: OutputFormat, file: string): Promise<void> {
   console.log(JSON.stringify({ ...cold, warmWallMs: warm.wallMs, warmCpuMs: warm.cpuMs, initMs }));
 }
 
+/**
+ * Runs inside the child: makes `bytes` of strings from an arena already touched, 1 MiB at a
+ * time, as the processor makes its response texts, and prints how long that took. In a fresh
+ * process this is the least any implementation pays for a response of that size: every string's
+ * memory is touched for the first time.
+ */
+function stringsWorker(bytes: number): void {
+  const arena = Buffer.alloc(MIB, 'A');
+  const strings: string[] = [];
+  const started = process.hrtime.bigint();
+  for (let made = 0; made < bytes; made += MIB)
+    strings.push(arena.toString('latin1', 0, Math.min(MIB, bytes - made)));
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  console.log(JSON.stringify({ wallMs, strings: strings.length }));
+}
+
+/** The median time of {@link stringsWorker} for `bytes`, over `runs` fresh processes. */
+function stringsFloorMs(bytes: number, worker: string, runs: number): number {
+  const times = Array.from({ length: runs }, () => {
+    const child = spawnSync(process.execPath, [worker, '--strings', String(bytes)], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`the strings worker failed: ${child.stderr}`);
+    return (JSON.parse(child.stdout.trim()) as { wallMs: number }).wallMs;
+  });
+  return median(times);
+}
+
 const PYTHON_WORKER = `
 import json, os, sys, time
 sys.path.insert(0, ${JSON.stringify(BLUEPRINT_DIR)})
@@ -341,6 +369,11 @@ async function main(): Promise<void> {
         },
       ]),
     );
+    // What making the response's strings alone costs a fresh process, for each format's output.
+    const floor = {
+      raw: stringsFloorMs(summary.raw?.outputBytes ?? 0, worker, runs),
+      json: stringsFloorMs(summary.json?.outputBytes ?? 0, worker, runs),
+    };
     for (const [name, result] of Object.entries(summary)) {
       const ratio = ratios[name] ?? { wall: 0, cpu: 0, warmWall: 0, warmCpu: 0 };
       const target = name === 'raw' || name === 'json' ? ` (target ${TARGETS[name]}x)` : '';
@@ -353,7 +386,14 @@ async function main(): Promise<void> {
           `init (spawn to ready) ${result.initMs.toFixed(0)} ms`,
       );
     }
-    events.push({ sizeMb, inputBytes, results: summary, ratios });
+    for (const format of ['raw', 'json'] as const) {
+      console.log(
+        `${sizeMb} MB event ${format}: making its ${((summary[format]?.outputBytes ?? 0) / 1e6).toFixed(1)} MB of ` +
+          `response strings alone takes a fresh process ${floor[format].toFixed(0)} ms, ` +
+          `${((100 * floor[format]) / baseline.wallMs).toFixed(0)}% of the blueprint's whole time`,
+      );
+    }
+    events.push({ sizeMb, inputBytes, results: summary, ratios, responseStringsMs: floor });
   }
   const growth = { raw: await expansion('raw'), json: await expansion('json') };
   for (const format of ['raw', 'json'] as const) {
@@ -400,7 +440,9 @@ async function main(): Promise<void> {
   console.log(`results: ${path.relative(process.cwd(), RESULTS_FILE)}`);
 }
 
-if (process.argv[2] === '--worker') {
+if (process.argv[2] === '--strings') {
+  stringsWorker(Number(process.argv[3]));
+} else if (process.argv[2] === '--worker') {
   worker(process.argv[3] as OutputFormat, process.argv[4] ?? '').catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
