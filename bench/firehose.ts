@@ -16,6 +16,9 @@
  * WebAssembly kernels are compiled then), as a Lambda's init phase: reported, not part of the ratios.
  * And for each output's size, what making that many bytes of strings alone costs a fresh process
  * (the least any implementation pays for such a response: their memory is touched for the first time).
+ * And a warm Lambda's steady state (the median batch of a process after its second), with glibc's
+ * malloc defaults and with the processor function's malloc settings (`malloc-environment.ts`),
+ * given to the blueprint too. The targets' ratios are taken with glibc's defaults on both sides.
  *
  * The blueprint needs boto3 to import: `apt-get install -y python3-boto3` (Debian).
  *
@@ -32,6 +35,7 @@ import { gzipSync } from 'node:zlib';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { DEFAULT_PROCESSOR_BUFFER_MIB } from '../lambdas/firehose-processor/buffer-size';
 import type { OutputFormat } from '../lambdas/firehose-processor/config';
+import { PROCESSOR_MALLOC_ENVIRONMENT } from '../lambdas/firehose-processor/malloc-environment';
 import { MAX_RESPONSE_BYTES, processFirehoseEvent } from '../lambdas/firehose-processor/process-event';
 import { randomGenerator } from './alb-log-generator';
 
@@ -155,6 +159,8 @@ interface Timing {
    * blueprint, boto3 imported), as a Lambda's init phase; not part of the throughput.
    */
   readonly initMs: number;
+  /** With more than two batches: the median of the batches after the second, a warm Lambda's steady state. */
+  readonly steadyWallMs?: number;
 }
 
 /** The environment variable by which a worker learns when it was spawned (epoch milliseconds). */
@@ -166,7 +172,7 @@ function epochMillis(): number {
 }
 
 /** Runs inside the child: loads the event, times its transformation twice, prints the timing as JSON. */
-async function worker(format: OutputFormat, file: string): Promise<void> {
+async function worker(format: OutputFormat, file: string, batches: number): Promise<void> {
   const initMs = epochMillis() - Number(process.env[SPAWNED_AT]);
   const event = JSON.parse(readFileSync(file, 'utf8')) as FirehoseTransformationEvent;
   const config = { outputFormat: format, partitionKeys: PARTITION_KEYS };
@@ -185,7 +191,12 @@ async function worker(format: OutputFormat, file: string): Promise<void> {
   };
   const cold = await timed();
   const warm = await timed();
-  console.log(JSON.stringify({ ...cold, warmWallMs: warm.wallMs, warmCpuMs: warm.cpuMs, initMs }));
+  const later: number[] = [];
+  for (let batch = 2; batch < batches; batch++) later.push((await timed()).wallMs);
+  const steadyWallMs = later.length > 0 ? median(later) : undefined;
+  console.log(
+    JSON.stringify({ ...cold, warmWallMs: warm.wallMs, warmCpuMs: warm.cpuMs, initMs, steadyWallMs }),
+  );
 }
 
 /**
@@ -229,7 +240,9 @@ def timed():
     return wall * 1e3, cpu * 1e3, sum(len(r.get("data", b"")) for r in records)
 wall, cpu, output = timed()
 warm_wall, warm_cpu, _ = timed()
-print(json.dumps({"wallMs": wall, "cpuMs": cpu, "warmWallMs": warm_wall, "warmCpuMs": warm_cpu, "outputBytes": output, "initMs": init_ms}))
+later = sorted(timed()[0] for _ in range(2, int(sys.argv[2])))
+steady = later[len(later) // 2] if later else None
+print(json.dumps({"wallMs": wall, "cpuMs": cpu, "warmWallMs": warm_wall, "warmCpuMs": warm_cpu, "outputBytes": output, "initMs": init_ms, "steadyWallMs": steady}))
 `;
 
 /** This file bundled as the Lambda is bundled, so the workers run without a TypeScript loader. */
@@ -262,14 +275,56 @@ function pythonExecutable(): string {
   return python;
 }
 
-function measure(implementation: 'blueprint' | OutputFormat, file: string, worker: string): Timing {
-  const env = { ...process.env, [SPAWNED_AT]: String(epochMillis()) };
+/**
+ * One fresh process of `implementation` on `file`: `batches` transformations of the event (at
+ * least the cold and the warm one), with `environment` added to this process's.
+ */
+function measure(
+  implementation: 'blueprint' | OutputFormat,
+  file: string,
+  worker: string,
+  {
+    batches = 2,
+    environment = {},
+  }: { batches?: number; environment?: Readonly<Record<string, string>> } = {},
+): Timing {
+  const env = { ...process.env, ...environment, [SPAWNED_AT]: String(epochMillis()) };
+  const args = [file, String(batches)];
   const child =
     implementation === 'blueprint'
-      ? spawnSync(pythonExecutable(), ['-c', PYTHON_WORKER, file], { encoding: 'utf8', env })
-      : spawnSync(process.execPath, [worker, '--worker', implementation, file], { encoding: 'utf8', env });
+      ? spawnSync(pythonExecutable(), ['-c', PYTHON_WORKER, ...args], { encoding: 'utf8', env })
+      : spawnSync(process.execPath, [worker, '--worker', implementation, ...args], { encoding: 'utf8', env });
   if (child.status !== 0) throw new Error(`${implementation} failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as Timing;
+}
+
+/** Batches per process for the steady state: the median of those after the second is taken. */
+const STEADY_BATCHES = 30;
+const IMPLEMENTATIONS = ['blueprint', 'raw', 'json'] as const;
+type Implementation = (typeof IMPLEMENTATIONS)[number];
+
+/**
+ * A warm Lambda's steady state on `file`, for every implementation, with glibc's malloc defaults
+ * and with the processor function's settings (`PROCESSOR_MALLOC_ENVIRONMENT`) given to all of
+ * them alike: the median over `runs` processes of each one's median batch.
+ */
+function steadyState(file: string, worker: string, runs: number) {
+  const settings = { defaults: {}, processorMalloc: PROCESSOR_MALLOC_ENVIRONMENT } as const;
+  const times = new Map<string, number[]>();
+  for (let run = 0; run < runs; run++) {
+    for (const [setting, environment] of Object.entries(settings)) {
+      for (const name of IMPLEMENTATIONS) {
+        const timing = measure(name, file, worker, { batches: STEADY_BATCHES, environment });
+        const key = `${setting}/${name}`;
+        times.set(key, [...(times.get(key) ?? []), timing.steadyWallMs ?? Number.NaN]);
+      }
+    }
+  }
+  const medianOf = (setting: string) =>
+    Object.fromEntries(
+      IMPLEMENTATIONS.map((name) => [name, median(times.get(`${setting}/${name}`) ?? [])]),
+    ) as Record<Implementation, number>;
+  return { defaults: medianOf('defaults'), processorMalloc: medianOf('processorMalloc') };
 }
 
 function median(values: readonly number[]): number {
@@ -336,11 +391,10 @@ async function main(): Promise<void> {
   for (const sizeMb of EVENT_SIZES_MB) {
     const file = eventFile(sizeMb);
     const inputBytes = readFileSync(file).length;
-    const implementations = ['blueprint', 'raw', 'json'] as const;
-    const timings = new Map<string, Timing[]>(implementations.map((name) => [name, []]));
+    const timings = new Map<string, Timing[]>(IMPLEMENTATIONS.map((name) => [name, []]));
     // Interleaved, so that a busy moment on the machine does not fall on one implementation only.
     for (let run = 0; run < runs; run++) {
-      for (const name of implementations) timings.get(name)?.push(measure(name, file, worker));
+      for (const name of IMPLEMENTATIONS) timings.get(name)?.push(measure(name, file, worker));
     }
     const summary = Object.fromEntries(
       [...timings].map(([name, runsOf]) => [
@@ -393,7 +447,27 @@ async function main(): Promise<void> {
           `${((100 * floor[format]) / baseline.wallMs).toFixed(0)}% of the blueprint's whole time`,
       );
     }
-    events.push({ sizeMb, inputBytes, results: summary, ratios, responseStringsMs: floor });
+    const steady = steadyState(file, worker, runs);
+    for (const [setting, label] of [
+      ['defaults', "glibc's malloc defaults"],
+      ['processorMalloc', "the processor function's malloc settings, for all three"],
+    ] as const) {
+      const times = steady[setting];
+      const relative = (name: Implementation) =>
+        `${name} ${times[name].toFixed(0)} ms (${(times.blueprint / times[name]).toFixed(2)}x)`;
+      console.log(
+        `${sizeMb} MB event, steady state (median batch after the second of ${STEADY_BATCHES}), ${label}: ` +
+          IMPLEMENTATIONS.map(relative).join(', '),
+      );
+    }
+    events.push({
+      sizeMb,
+      inputBytes,
+      results: summary,
+      ratios,
+      responseStringsMs: floor,
+      steadyState: steady,
+    });
   }
   const growth = { raw: await expansion('raw'), json: await expansion('json') };
   for (const format of ['raw', 'json'] as const) {
@@ -443,10 +517,12 @@ async function main(): Promise<void> {
 if (process.argv[2] === '--strings') {
   stringsWorker(Number(process.argv[3]));
 } else if (process.argv[2] === '--worker') {
-  worker(process.argv[3] as OutputFormat, process.argv[4] ?? '').catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
+  worker(process.argv[3] as OutputFormat, process.argv[4] ?? '', Number(process.argv[5] ?? 2)).catch(
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
 } else {
   main().catch((error: unknown) => {
     console.error(error);

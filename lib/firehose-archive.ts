@@ -26,6 +26,7 @@ import {
   PROCESSOR_BUFFER_MIB_RANGE,
 } from '../lambdas/firehose-processor/buffer-size';
 import type { OutputFormat } from '../lambdas/firehose-processor/config';
+import { PROCESSOR_MALLOC_ENVIRONMENT } from '../lambdas/firehose-processor/malloc-environment';
 import { acknowledgeWildcards } from './nag-acknowledgements';
 import { createNodeFunction } from './node-function';
 
@@ -103,7 +104,8 @@ export class FirehoseArchive extends Construct {
       timeout: Duration.minutes(2),
       logRetention,
       logRemovalPolicy: removalPolicy,
-      environment: { OUTPUT_FORMAT: outputFormat },
+      // glibc's malloc settings, so that a warm processor reuses the memory of earlier responses.
+      environment: { OUTPUT_FORMAT: outputFormat, ...PROCESSOR_MALLOC_ENVIRONMENT },
     });
     firehose.DeliveryStream.fromDeliveryStreamName(this, 'Self', deliveryStreamName).grant(
       this.processor,
