@@ -1,14 +1,15 @@
 /**
  * The processor's byte kernels (`wasm/kernels.c`, compiled to WebAssembly): gzip decompression
- * (libdeflate's), the raw and the JSON output of a CloudWatch Logs payload's events (the JSON one
- * with the syslog fields of the common headers), and the base64 text of a batch's outputs.
+ * (libdeflate's, the CRC-32 checked here by zlib's), the raw and the JSON output of a CloudWatch
+ * Logs payload's events (the JSON one with the syslog fields of the common headers), and the
+ * base64 text of a batch's outputs.
  *
  * Why WebAssembly: most invocations of the processor run in a young process, where a JavaScript
  * byte loop is still interpreted; the module is compiled by the optimising compiler when it is
- * loaded, so the first batch already runs machine code. Why one linear memory per kernel, reused
- * from record to record: on the machines measured, the first touch of a fresh page of memory cost
- * more than the work done on it, and per-record buffers and strings made a batch touch several
- * times its own size.
+ * loaded, so the first batch already runs machine code. Why one linear memory for all of it,
+ * reused from record to record: on the machines measured, the first touch of a fresh page of
+ * memory cost more than the work done on it, and per-record buffers and strings made a batch
+ * touch several times its own size.
  */
 import { setFlagsFromString } from 'node:v8';
 import * as zlib from 'node:zlib';
