@@ -420,6 +420,11 @@ async function main(): Promise<void> {
           cpu: baseline.cpuMs / result.cpuMs,
           warmWall: baseline.warmWallMs / result.warmWallMs,
           warmCpu: baseline.warmCpuMs / result.warmCpuMs,
+          // Run by run (the implementations ran one after the other in each round), which a slow
+          // drift of the machine's speed moves less than the ratio of the medians.
+          pairedWall: median(
+            result.runs.map((run, index) => (baseline.runs[index]?.wallMs ?? 0) / run.wallMs),
+          ),
         },
       ]),
     );
@@ -429,11 +434,12 @@ async function main(): Promise<void> {
       json: stringsFloorMs(summary.json?.outputBytes ?? 0, worker, runs),
     };
     for (const [name, result] of Object.entries(summary)) {
-      const ratio = ratios[name] ?? { wall: 0, cpu: 0, warmWall: 0, warmCpu: 0 };
+      const ratio = ratios[name] ?? { wall: 0, cpu: 0, warmWall: 0, warmCpu: 0, pairedWall: 0 };
       const target = name === 'raw' || name === 'json' ? ` (target ${TARGETS[name]}x)` : '';
       console.log(
         `${sizeMb} MB event ${name.padEnd(9)} wall ${result.wallMs.toFixed(0).padStart(5)} ms = ` +
-          `${(inputBytes / 1e3 / result.wallMs).toFixed(1).padStart(5)} MB/s (${ratio.wall.toFixed(2)}x)  ` +
+          `${(inputBytes / 1e3 / result.wallMs).toFixed(1).padStart(5)} MB/s (${ratio.wall.toFixed(2)}x, ` +
+          `paired ${ratio.pairedWall.toFixed(2)}x)  ` +
           `cpu ${result.cpuMs.toFixed(0).padStart(5)} ms (${ratio.cpu.toFixed(2)}x)${target}  ` +
           `output ${(result.outputBytes / 1e6).toFixed(1)} MB base64; warm (2nd event, same process) ` +
           `wall ${result.warmWallMs.toFixed(0)} ms (${ratio.warmWall.toFixed(2)}x) cpu ${result.warmCpuMs.toFixed(0)} ms (${ratio.warmCpu.toFixed(2)}x); ` +
