@@ -100,6 +100,40 @@ describe('bulk', () => {
     expect(refused.body).toMatchObject({ error: { type: 'illegal_argument_exception' }, status: 400 });
   });
 
+  it('answers with what filter_path reaches only, errors included, as OpenSearch does', async () => {
+    // Prepare
+    const body = ndjson([
+      { create: { _index: 'logs-alb-2024.05.02', _id: 'a' } },
+      { message: 'first' },
+      { create: { _index: 'logs-alb-2024.05.02', _id: 'a' } },
+      { message: 'again' },
+    ]);
+    const filter = 'items.*.status,items.*.error.type,error,status';
+
+    // Act
+    const filtered = await call('POST', `/_bulk?filter_path=${encodeURIComponent(filter)}`, body);
+    const refused = await call('POST', `/_bulk?filter_path=${encodeURIComponent(filter)}`, body.slice(0, -1));
+    const nothing = await call('GET', '/_cluster/health?filter_path=no.such.member');
+    const globbed = await call('GET', '/_cluster/health?filter_path=clu*,*_shards');
+
+    // Assess
+    expect(filtered.body).toEqual({
+      items: [
+        { create: { status: 201 } },
+        { create: { status: 409, error: { type: 'version_conflict_engine_exception' } } },
+      ],
+    });
+    expect(refused.body).toEqual({
+      error: expect.objectContaining({ type: 'illegal_argument_exception' }),
+      status: 400,
+    });
+    expect(nothing.body).toEqual({});
+    const health = Object.keys((await call('GET', '/_cluster/health')).body as object);
+    const expected = health.filter((key) => key.startsWith('clu') || key.endsWith('_shards'));
+    expect(expected.length).toBeGreaterThan(1);
+    expect(Object.keys(globbed.body as object).sort()).toEqual(expected.sort());
+  });
+
   it('keeps ids and counts without sources (storeSources: false), and skips mapping (mapDocuments: false)', async () => {
     // Prepare: the second document's `n` conflicts with the first's.
     const body = ndjson([

@@ -10,7 +10,8 @@
  * `POST /_bulk` and `/<index>/_bulk` (`index`, `create`, `update`, `delete`; `?refresh`),
  * `/_refresh`, `/<index>/_refresh`, `GET|POST /<index>/_count` and `/_search`,
  * `GET|HEAD|DELETE /<index>/_doc/<id>`, `GET /_cat/indices?format=json`, `GET /_cluster/health`.
- * Index expressions accept `,`, `*` and `_all`. Mapping behaviour: `./opensearch/mapping.ts`.
+ * Index expressions accept `,`, `*` and `_all`; every JSON response honours `?filter_path`
+ * (`./opensearch/filter-path.ts`). Mapping behaviour: `./opensearch/mapping.ts`.
  *
  * Faults, from a test ({@link OpenSearchTestServer.injectFaults}) or over HTTP
  * (`POST /_test/faults` with a {@link FaultSpec}, `DELETE /_test/faults`): per-item 429 for the
@@ -29,6 +30,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Client } from '@opensearch-project/opensearch';
 import { createOpenSearchClient, type OpenSearchConnection } from '../../lambdas/shared/opensearch/client';
 import { cause, illegalArgument, type OpenSearchErrorCause, OpenSearchHttpError } from './opensearch/errors';
+import { filterPath } from './opensearch/filter-path';
 import { FLAT_OBJECT_SINCE, globMatches, isObject, type JsonObject } from './opensearch/mapping';
 import { compileQuery, resolveField, toSortable, valuesAt } from './opensearch/query';
 import {
@@ -296,6 +298,9 @@ export class OpenSearchTestServer {
     } catch (error: unknown) {
       reply = errorReply(error);
     }
+    const filter = query.filter_path;
+    if (filter !== undefined && reply.body !== undefined)
+      reply = { ...reply, body: filterPath(reply.body, filter) };
     record.status = reply.status;
     record.completedAt = Date.now();
     this.send(response, method, reply);

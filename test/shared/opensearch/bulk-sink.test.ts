@@ -293,6 +293,10 @@ describe('bulkIndex with injected faults', () => {
     const mostInFlight = Math.max(...spans.map((span) => inFlightAt(span.start)));
     expect(result.indexed).toBe(6);
     expect(mostInFlight).toBe(2);
+    // Every request asks for the items' statuses and errors only.
+    expect(new Set(server.bulkRequests.map((request) => request.query.filter_path))).toEqual(
+      new Set(['items.*.status,items.*.error,error,status']),
+    );
   });
 
   withFaults('fails at once, without retrying, when the cluster refuses the request (403)', async () => {
