@@ -353,6 +353,11 @@ export function gunzipBase64Payload(base64: string, maxBytes: number): Buffer | 
 const nodeCrc32: ((data: Uint8Array) => number) | undefined =
   typeof zlib.crc32 === 'function' ? zlib.crc32 : undefined;
 
+/** The length of the (padded) base64 text of `bytes` bytes. */
+export function base64LengthOf(bytes: number): number {
+  return Math.ceil(bytes / 3) * 4;
+}
+
 /**
  * The decoded length of strict base64 (padded, length a multiple of 4), or undefined. Whether
  * every character is of the alphabet shows when the decoded length is compared with it: Node
@@ -387,7 +392,7 @@ export class Base64Batch {
    */
   add(output: Uint8Array): number {
     const { instance } = this;
-    if (Math.ceil(output.length / 3) * 4 > TEXT_CHUNK_BYTES) {
+    if (base64LengthOf(output.length) > TEXT_CHUNK_BYTES) {
       // Node writes a text this long straight into a string of its own (an external one, out of
       // V8's heap), which the arena could only add a copy to.
       this.makeStrings();

@@ -50,9 +50,8 @@ export class PayloadHeaderReader {
     // Latin-1, one character per byte: the match's offsets are the bytes' offsets.
     const head = bytes.toString('latin1', 0, end + EVENTS_MEMBER.length);
     HEADER.lastIndex = 0;
-    const match = HEADER.exec(head);
-    const [logGroup, logStream] = match?.indices?.slice(1) ?? [];
-    if (match === null || logGroup === undefined || logStream === undefined) return undefined;
+    const [, logGroup, logStream] = HEADER.exec(head)?.indices ?? [];
+    if (logGroup === undefined || logStream === undefined) return undefined;
     this.logGroup = stringAt(bytes, logGroup);
     this.logStream = stringAt(bytes, logStream);
     return HEADER.lastIndex;

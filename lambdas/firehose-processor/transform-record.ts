@@ -9,7 +9,7 @@
 import { gzipSync } from 'node:zlib';
 import type { ProcessorConfig } from './config';
 import { IsoTimeFormatter } from './iso-time';
-import { jsonOutputOfEvents, rawOutputOfEvents } from './kernels';
+import { base64LengthOf, jsonOutputOfEvents, rawOutputOfEvents } from './kernels';
 import {
   cloudWatchOutputText,
   DIRECT_LOG_GROUP,
@@ -155,7 +155,7 @@ export class RecordTransformer {
     if (events === undefined || events.count === 0) return undefined;
     const bucket = this.partitioner.bucketOf(events.earliest);
     if (events.latest >= bucket.end) return undefined;
-    const base64Length = Math.ceil(events.output.length / 3) * 4;
+    const base64Length = base64LengthOf(events.output.length);
     if (base64Length > this.limits.maxOutputBytes) return undefined;
     return {
       kind: 'output',
@@ -300,7 +300,7 @@ export class RecordTransformer {
     const text = Buffer.from(outputText(first.items), 'utf8');
     const otherPartitions = others.flatMap((group) => toPayloads(group.items));
     const otherEvents = others.reduce((sum, group) => sum + group.items.length, 0);
-    const base64Length = Math.ceil(text.length / 3) * 4;
+    const base64Length = base64LengthOf(text.length);
     if (base64Length > this.limits.maxOutputBytes) {
       const chunks = Math.ceil(base64Length / this.limits.reingestChunkOutputBytes);
       return {
